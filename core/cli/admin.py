@@ -1,0 +1,154 @@
+"""Administration commands: database, plugins, tenants, connections, secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from cryptography.fernet import Fernet
+from rich.progress import Progress
+from sqlalchemy import select, update
+
+from core.converter import converter
+from core.plugins import PluginHost
+from core.registry import load_registry
+from core.settings import Settings
+from core.store import Store
+from core.store.tables import connect_states, connections, subscriptions
+
+
+def _cli_host(ctx: click.Context) -> Any:
+    from core.cli import get_host
+
+    return get_host(ctx)
+
+
+def register(cli: click.Group) -> None:
+    from core.cli.output import emit_listing, emit_object, json_option
+
+    @cli.group()
+    def db() -> None:
+        """The database schema."""
+
+    @db.command("upgrade")
+    def db_upgrade() -> None:
+        """Apply all migrations to INTELLECTRA_DATABASE_URL (idempotent)."""
+        settings = Settings.from_env()
+        store = Store.from_url(settings.database_url)
+        try:
+            store.upgrade()
+        finally:
+            store.dispose()
+        click.echo(f"Database is up to date ({store.dialect}).")
+
+    @cli.group()
+    def plugins() -> None:
+        """Installed and configured plugins."""
+
+    @plugins.command("list")
+    @json_option
+    @click.pass_context
+    def plugins_list(ctx: click.Context, as_json: bool) -> None:
+        """Every plugin the registry names or an entry point offers, with its state and error."""
+        from core.cli import _preloaded
+
+        loaded: PluginHost | None = _preloaded.get("plugins")
+        if loaded is None:
+            loaded = PluginHost()
+            loaded.load_registry(load_registry(Settings.from_env().registry_path))
+        rows = [r.as_json() for r in loaded.records.values() if not r.builtin]
+        emit_listing(rows, ["name", "version", "source", "state", "error"], as_json=as_json, title="Plugins",
+                     key="plugins")
+
+    @cli.group()
+    def tenants() -> None:
+        """Tenants (creators' sites)."""
+
+    @tenants.command("create")
+    @click.argument("name")
+    @json_option
+    @click.pass_context
+    def tenants_create(ctx: click.Context, name: str, as_json: bool) -> None:
+        """Create a tenant; prints its id and an API bearer token (shown this once)."""
+        host = _cli_host(ctx)
+        tenant, token = host.tenants.create(name)
+        emit_object({"id": tenant.id, "name": tenant.name, "token": token}, as_json=as_json)
+        if not as_json:
+            click.echo("Keep the token: it is shown only now. Use it as `Authorization: Bearer <token>`.")
+
+    @tenants.command("list")
+    @json_option
+    @click.pass_context
+    def tenants_list(ctx: click.Context, as_json: bool) -> None:
+        host = _cli_host(ctx)
+        rows = [converter.unstructure(t) for t in host.tenants.list()]
+        emit_listing(rows, ["id", "name", "created_at"], as_json=as_json, title="Tenants", key="tenants")
+
+    @cli.group()
+    def connections_group() -> None:
+        """Tenants' connections to integrations."""
+
+    connections_group.name = "connections"
+    cli.add_command(connections_group, "connections")
+
+    @connections_group.command("list")
+    @click.option("--tenant", "tenant_id", help="Only this tenant's connections.")
+    @click.option("--integration", help="Only this integration.")
+    @json_option
+    @click.pass_context
+    def connections_list(ctx: click.Context, tenant_id: str | None, integration: str | None, as_json: bool) -> None:
+        host = _cli_host(ctx)
+        rows = [converter.unstructure(c) for c in host.connections.list(tenant_id=tenant_id, integration=integration)]
+        emit_listing(rows, ["id", "tenant_id", "integration", "state", "reason", "external_id"], as_json=as_json,
+                     title="Connections", key="connections")
+
+    @connections_group.command("status")
+    @click.argument("tenant_id")
+    @click.argument("integration")
+    @click.option("--refresh/--no-refresh", default=True, help="Ask the provider (default) or show what is stored.")
+    @json_option
+    @click.pass_context
+    def connections_status(ctx: click.Context, tenant_id: str, integration: str, refresh: bool, as_json: bool) -> None:
+        """The state of one tenant's connection, refreshed from the provider."""
+        host = _cli_host(ctx)
+        tenant = host.tenants.get(tenant_id)
+        connection = host.status(tenant, integration, refresh=refresh)
+        out = converter.unstructure(connection)
+        if host.plugins.implements(integration, "diagnostics"):
+            ctx_ = host.context(integration, tenant=tenant, connection=connection)
+            out["diagnostics"] = host.plugins.call(integration, "diagnostics", ctx=ctx_, tenant=tenant,
+                                                   connection=connection)
+        emit_object(out, as_json=as_json)
+
+    @cli.group()
+    def secrets() -> None:
+        """Encryption keys for secrets at rest."""
+
+    @secrets.command("generate-key")
+    def secrets_generate() -> None:
+        """Print a new key for INTELLECTRA_SECRET_KEYS (put it first to rotate)."""
+        click.echo(Fernet.generate_key().decode())
+
+    @secrets.command("rotate")
+    @click.pass_context
+    def secrets_rotate(ctx: click.Context) -> None:
+        """Re-encrypt every stored secret with the first key of INTELLECTRA_SECRET_KEYS."""
+        host = _cli_host(ctx)
+        targets = [(connections, "secrets"), (subscriptions, "secret"), (connect_states, "data")]
+        from core.store.tables import deliveries
+
+        targets.append((deliveries, "secret"))
+        with host.store.read() as c:
+            total = sum(len(c.execute(select(t.c.id).where(t.c[col].is_not(None))).all()) for t, col in targets)
+        done = 0
+        with Progress(transient=True) as progress:
+            task = progress.add_task("Re-encrypting secrets", total=total)
+            for table, column in targets:
+                with host.store.begin() as c:
+                    rows = c.execute(select(table.c.id, table.c[column]).where(table.c[column].is_not(None))).all()
+                    for row in rows:
+                        c.execute(update(table).where(table.c.id == row.id).values(
+                            {column: host.secrets.rotate(row[1])}))
+                        done += 1
+                        progress.advance(task)
+        click.echo(f"Re-encrypted {done} secret(s) with the first key.")

@@ -1,0 +1,60 @@
+"""``serve`` and ``worker``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    @cli.command()
+    @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
+    @click.option("--port", default=8000, show_default=True, type=int)
+    @click.option("--sandbox", is_flag=True, help="Also run the plugins' development servers (the Stripe "
+                                                 "sandbox) and wire the plugins to them; seeds demo tenants.")
+    @click.option("--workers/--no-workers", default=True, show_default=True,
+                  help="Run the event pipeline's workers in this process.")
+    @click.pass_context
+    def serve(ctx: click.Context, bind: str, port: int, sandbox: bool, workers: bool) -> None:
+        """Serve the web app (and, by default, the pipeline's workers) in one process."""
+        import uvicorn
+
+        from core.cli import get_host
+        from core.web.app import create_app
+
+        overrides: dict[str, object] = {"public_url": f"http://{bind}:{port}"}
+        if sandbox:
+            overrides["dev_mode"] = True
+        host = get_host(ctx, **overrides)
+        if sandbox:
+            from core.sandbox_mode import start_sandbox
+
+            start_sandbox(host, base_url=f"http://{bind}:{port}")
+        app = create_app(host, run_workers=workers)
+        click.echo(f"Serving on http://{bind}:{port}/settings/integrations")
+        uvicorn.run(app, host=bind, port=port, log_level="warning", lifespan="on")
+
+    @cli.command()
+    @click.option("--once", is_flag=True, help="Process what is due now, then exit.")
+    @click.pass_context
+    def worker(ctx: click.Context, once: bool) -> None:
+        """Process stored events and send deliveries (run several against PostgreSQL)."""
+        from core.cli import get_host
+
+        host = get_host(ctx)
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
+            if once:
+                await host.pipeline.run_once()
+            else:
+                await host.pipeline.run_workers(stop)
+
+        asyncio.run(run())

@@ -1,0 +1,164 @@
+"""Writing domain events: validate against the versioned schema, store, fan out to the outbox.
+
+One call writes the events, one delivery per matching subscription, and whatever observing
+plugins ``ctx.deliver`` — all in the caller's transaction (transactional outbox).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import cattrs
+from sqlalchemy import Connection as DB
+from sqlalchemy import select
+
+from core.converter import converter, format_errors
+from core.errors import ValidationFailed
+from core.events import EVENT_TYPES, NewDomainEvent
+from core.ids import new_id
+from core.models import ConnectionState, DomainEvent, Subscription
+from core.store.tables import connections, deliveries, domain_events, subscriptions
+
+if TYPE_CHECKING:
+    from core.host import Host
+
+INACTIVE = (ConnectionState.PENDING.value, ConnectionState.DISCONNECTED.value)
+
+
+def envelope(event: DomainEvent) -> dict[str, Any]:
+    """The stable, versioned JSON shape every target receives (and sample endpoints return)."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "version": event.version,
+        "occurred_at": converter.unstructure(event.occurred_at),
+        "tenant_id": event.tenant_id,
+        "data": dict(event.data),
+    }
+
+
+def validate_payload(event_type: str, data: Any) -> dict[str, Any]:
+    """Check ``data`` against the type's schema; returns it normalised (defaults filled)."""
+    spec = EVENT_TYPES.get(event_type)
+    if spec is None:
+        raise ValidationFailed(f"Unknown domain event type {event_type!r}; known types: "
+                               f"{', '.join(sorted(EVENT_TYPES))}.", code="event_type_unknown")
+    if attrs.has(type(data)):
+        if not isinstance(data, spec.schema):
+            raise ValidationFailed(f"{event_type} takes a {spec.schema.__name__} payload, not {type(data).__name__}.",
+                                   code="event_payload_invalid")
+        return dict(converter.unstructure(data))
+    try:
+        return dict(converter.unstructure(converter.structure(dict(data), spec.schema)))
+    except (cattrs.BaseValidationError, cattrs.ForbiddenExtraKeysError, ValueError, TypeError) as exc:
+        raise ValidationFailed(f"Invalid {event_type} payload: " + "; ".join(format_errors(exc, "data")),
+                               code="event_payload_invalid") from exc
+
+
+def filters_match(filters: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    return all(str(data.get(key)) == str(value) for key, value in filters.items())
+
+
+class DomainEvents:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None,
+             occurred_at: datetime | None = None) -> DomainEvent:
+        """The host app's ``host.emit``: pass ``conn`` to join your own transaction."""
+        with self.host.store.begin(conn) as c:
+            (event,) = self.emit_in(c, tenant_id, [NewDomainEvent(type=event_type, data=data,
+                                                                  occurred_at=occurred_at)], source="host")
+        return event
+
+    def emit_in(self, c: DB, tenant_id: str, new_events: Sequence[NewDomainEvent], *, source: str,
+                inbound_event_id: str | None = None) -> list[DomainEvent]:
+        if not new_events:
+            return []
+        now = self.host.clock.now()
+        written: list[DomainEvent] = []
+        for new in new_events:
+            data = validate_payload(new.type, new.data)
+            written.append(DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
+                                       version=EVENT_TYPES[new.type].version, data=data,
+                                       occurred_at=new.occurred_at or now, source=source))
+        c.execute(domain_events.insert(), [
+            dict(id=e.id, tenant_id=e.tenant_id, type=e.type, version=e.version, data=dict(e.data), source=e.source,
+                 inbound_event_id=inbound_event_id, occurred_at=e.occurred_at, created_at=now) for e in written])
+        rows = self._subscription_deliveries(c, written) + self._observer_deliveries(c, tenant_id, written)
+        if rows:
+            c.execute(deliveries.insert(), rows)
+        return written
+
+    def _subscription_deliveries(self, c: DB, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        types = {e.type for e in events}
+        subs = c.execute(select(subscriptions).where(subscriptions.c.tenant_id == events[0].tenant_id,
+                                                     subscriptions.c.event_type.in_(types))).all()
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            body: str | None = None
+            for sub in subs:
+                if sub.event_type != event.type or not filters_match(sub.filters or {}, event.data):
+                    continue
+                body = body or json.dumps(envelope(event), separators=(",", ":"))
+                rows.append(self._delivery_row(event, integration=sub.integration, target_url=sub.target_url,
+                                               body=body, encrypted_secret=sub.secret, subscription_id=sub.id))
+        return rows
+
+    def _observer_deliveries(self, c: DB, tenant_id: str, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        observers = [r for r in self.host.plugins.loaded()
+                     if r.info is not None and r.info.observes & {e.type for e in events}]
+        if not observers:
+            return []
+        active = {row.integration: row for row in c.execute(select(connections).where(
+            connections.c.tenant_id == tenant_id, connections.c.state.not_in(INACTIVE)))}
+        rows: list[dict[str, Any]] = []
+        for record in observers:
+            if record.name not in active or not self.host.plugins.implements(record.name, "on_domain_event"):
+                continue
+            from core.connections import connection_from_row
+
+            connection = connection_from_row(active[record.name])
+            tenant = self.host.tenants.get(tenant_id, conn=c)
+            for event in events:
+                if event.type not in record.info.observes:  # type: ignore[union-attr]
+                    continue
+                ctx = self.host.context(record.name, tenant=tenant, connection=connection)
+                try:
+                    self.host.plugins.call(record.name, "on_domain_event", ctx=ctx, event=event)
+                except Exception:  # an observer's failure never blocks the event (it is recorded)
+                    continue
+                for out in ctx.effects.deliveries:
+                    rows.append(self._delivery_row(
+                        event, integration=record.name, target_url=out.target_url, body=out.body,
+                        encrypted_secret=self.host.secrets.encrypt(out.secret) if out.secret else None,
+                        subscription_id=None))
+        return rows
+
+    def _delivery_row(self, event: DomainEvent, *, integration: str, target_url: str, body: str,
+                      encrypted_secret: str | None, subscription_id: str | None) -> dict[str, Any]:
+        now = self.host.clock.now()
+        return dict(id=new_id("msg"), tenant_id=event.tenant_id, integration=integration,
+                    subscription_id=subscription_id, domain_event_id=event.id, event_type=event.type,
+                    target_url=target_url, payload=body, secret=encrypted_secret, status="pending", attempts=0,
+                    next_attempt_at=now, created_at=now)
+
+    def list(self, tenant_id: str, *, event_type: str | None = None, limit: int = 50) -> list[DomainEvent]:
+        stmt = (select(domain_events).where(domain_events.c.tenant_id == tenant_id)
+                .order_by(domain_events.c.created_at.desc(), domain_events.c.id.desc()).limit(limit))
+        if event_type is not None:
+            stmt = stmt.where(domain_events.c.type == event_type)
+        with self.host.store.read() as c:
+            return [DomainEvent(id=r.id, type=r.type, tenant_id=r.tenant_id, version=r.version, data=r.data,
+                                occurred_at=r.occurred_at, source=r.source) for r in c.execute(stmt)]
+
+
+def subscription_from_row(row: Any) -> Subscription:
+    return Subscription(id=row.id, tenant_id=row.tenant_id, integration=row.integration, event_type=row.event_type,
+                        target_url=row.target_url, filters=row.filters or {}, created_at=row.created_at)
+
+

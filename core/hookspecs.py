@@ -1,0 +1,274 @@
+"""The plugin API: every hook an integration (or the host app) can implement.
+
+These docstrings are the reference plugin authors read; ``docs/hooks.md`` is generated from them
+(``intellectra-integrations docs hooks``) and a test fails when a hook is undocumented or the file is
+stale.
+
+Two kinds of hooks:
+
+* **Addressed** hooks (``connect``, ``complete_connect``, ``disconnect``, ``status``,
+  ``verify_webhook``, ``handle_event``, ``diagnostics``) are called for *one* integration: the host
+  calls only the implementation of the plugin that owns it. Your plugin never sees another
+  integration's calls, so it never needs to check a name.
+* **Broadcast** hooks (``integration_info``, ``on_domain_event``, ``web_routes``, ``dev_servers``,
+  ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
+  ``perform_action``) are answered by the first implementation that returns a value.
+
+Every hook may accept only the arguments it needs (pluggy matches them by name). A hook that
+raises an exception other than an ``core.errors.IntellectraError`` is recorded against the plugin
+(``plugins list``, ``/healthz``) and never takes the host down; raise the ``IntellectraError``
+subclasses (``ConnectError``, ``WebhookRejected``, ``ActionRequired``...) to tell the creator what
+went wrong and what to do.
+"""
+
+# ruff: noqa: ARG001  (hook specs declare arguments they do not use)
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+    from core.context import IntegrationContext
+    from core.devserver import DevServer
+    from core.events import NewDomainEvent
+    from core.host import Host
+    from core.models import (
+        Connected,
+        Connection,
+        ConnectionStatus,
+        DomainEvent,
+        InboundEvent,
+        InboundRequest,
+        IntegrationInfo,
+        Redirect,
+        StoredEvent,
+        Tenant,
+    )
+
+PROJECT_NAME = "intellectra"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+ADDRESSED_HOOKS = (
+    "connect",
+    "complete_connect",
+    "disconnect",
+    "status",
+    "verify_webhook",
+    "handle_event",
+    "diagnostics",
+)
+"""Hooks the host calls for exactly one integration."""
+
+
+@hookspec
+def integration_info() -> IntegrationInfo:  # type: ignore[empty-body]
+    """Declare the integration this plugin provides.
+
+    Called once when the plugin loads, before anything else. Return a
+    :class:`core.IntegrationInfo` with:
+
+    * ``name`` — the integration's id (``[a-z][a-z0-9_]*``); it must equal the name the plugin is
+      registered under in ``registry.toml`` or its entry point name;
+    * ``title`` and ``description`` — what the settings page shows on the card;
+    * ``requires_host`` — the host API versions you support, e.g. ``"1.*"`` or ``">=1.0,<2"``; an
+      incompatible host refuses the plugin with both versions in the message;
+    * ``config`` — an attrs class for your ``[plugins.<name>.config]`` table (validated through
+      cattrs; unknown keys are errors naming the key path; values ``env:NAME`` are read from the
+      environment; use :class:`core.Secret` for secret values so they never print);
+    * ``capabilities`` — what you implement (:class:`core.Capability`);
+    * ``connect_fields`` — the :class:`core.Field` inputs a creator fills in to connect (the
+      page renders them; secret fields are never echoed back);
+    * ``connect_options`` — several ways to connect, one button each (:class:`core.ConnectOption`);
+    * ``observes`` — the domain event types your ``on_domain_event`` wants.
+
+    Must not do I/O. Raising here marks the plugin failed.
+    """
+
+
+@hookspec
+def connect(
+    ctx: IntegrationContext, tenant: Tenant, form: Mapping[str, str], state: str
+) -> Connected | Redirect:  # type: ignore[empty-body]
+    """Start connecting ``tenant`` to your integration (addressed).
+
+    Called when a creator presses Connect. ``form`` holds the submitted ``connect_fields`` (and
+    ``option``, the chosen :class:`core.ConnectOption` name, if you declared options). ``state`` is a
+    fresh, single-use, tenant-bound token the host created for this attempt.
+
+    Return :class:`core.Connected` when the connection is made right away (an API key that you
+    validated, a webhook URL that answered): its ``secrets`` are encrypted at rest, ``data`` is
+    stored as plain detail, ``external_id`` (the provider's account id) must be unique across
+    tenants for your integration. Return :class:`core.Redirect` to send the creator to the
+    provider first (OAuth, onboarding): put ``state`` in the provider's return URL
+    (``ctx.callback_url(state=state)``); the host keeps ``Redirect.state_data`` and hands it to
+    ``complete_connect``.
+
+    Raise :class:`core.ConnectError` with a message the creator can act on when the input is
+    wrong or the provider refuses. Nothing is stored when you raise.
+    """
+
+
+@hookspec
+def complete_connect(
+    ctx: IntegrationContext,
+    tenant: Tenant,
+    params: Mapping[str, str],
+    state_data: Mapping[str, Any],
+    state: str,
+) -> Connected | Redirect:  # type: ignore[empty-body]
+    """Finish a connect when the creator comes back to ``/integrations/<name>/callback`` (addressed).
+
+    The host has already checked ``state``: it existed, was issued to this ``tenant`` for your
+    integration, has not expired and is consumed now (a replay never reaches you). ``params`` are
+    the callback's query parameters (e.g. ``code`` or ``error``); ``state_data`` is what your
+    ``connect`` put in its :class:`core.Redirect`.
+
+    Return :class:`core.Connected` to store the connection, or a new :class:`core.Redirect` (with
+    ``ctx.callback_url(state=state)`` — the host issues a fresh state for it) when the creator must
+    go back to the provider (an expired onboarding link). Raise :class:`core.ConnectError` for a
+    refusal (``access_denied``), a reused code, or a provider outage: the message is shown on the
+    settings page and no connection is stored.
+    """
+
+
+@hookspec
+def disconnect(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> None:
+    """Disconnect ``tenant`` from your integration (addressed).
+
+    Revoke what you can at the provider (deauthorize an OAuth grant, delete a webhook). The host
+    then forgets the credentials, marks the connection ``disconnected``, writes the audit record and
+    emits ``integration.disconnected``. Must be harmless when the provider already forgot the
+    connection; raise :class:`core.ConnectError` only when the creator must do something. If you
+    raise, the host still disconnects locally and records your error.
+    """
+
+
+@hookspec
+def status(
+    ctx: IntegrationContext, tenant: Tenant, connection: Connection, refresh: bool
+) -> ConnectionStatus:  # type: ignore[empty-body]
+    """Report the state of ``tenant``'s connection (addressed).
+
+    With ``refresh=False`` answer from what is stored (``connection.data``) without I/O; with
+    ``refresh=True`` ask the provider. Return a :class:`core.ConnectionStatus`: ``connected``,
+    ``action_required`` (connected, but the provider needs something from the creator),
+    ``needs_reauth`` (credentials revoked or expired) or ``error``, each with a ``reason`` a
+    creator understands and, where there is one, an ``action_url`` where it can be fixed. Read
+    secrets with ``ctx.secret(name)``. The host stores what you return.
+    """
+
+
+@hookspec
+def verify_webhook(ctx: IntegrationContext, request: InboundRequest) -> Sequence[InboundEvent]:  # type: ignore[empty-body]
+    """Verify an inbound webhook to ``POST /webhooks/<name>`` and parse its events (addressed).
+
+    Called on the intake hot path with the raw body bytes exactly as received — verify the
+    signature over ``request.body``, never over re-serialised JSON. Return one
+    :class:`core.InboundEvent` per event in the request (usually one) with the provider's event id
+    as ``external_id`` (the host stores each once per integration; duplicates are acknowledged and
+    dropped), ``account`` (the provider account id that routes the event to a tenant's
+    connection), ``livemode`` and the parsed ``payload``.
+
+    Raise :class:`core.WebhookRejected` (``http_status`` 400 or 401) for a bad or missing
+    signature, a timestamp outside the tolerance or a malformed body; nothing is stored. Keep it
+    fast: no network, no database.
+    """
+
+
+@hookspec
+def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDomainEvent] | None:
+    """Process one stored inbound event (addressed), in a worker.
+
+    ``ctx.tenant`` and ``ctx.connection`` are the tenant and connection the event was routed to
+    (``None`` when no connection owns ``event.account``). Return the domain events it means
+    (:class:`core.NewDomainEvent`, e.g. ``purchase.completed``); change the connection with
+    ``ctx.set_status(...)`` or ``ctx.mark_disconnected(reason)``. The host applies all of it, marks
+    the event processed and writes one outbox delivery per matching subscription in *one*
+    transaction, so a crash never half-applies an event.
+
+    Events can arrive late, twice or out of order: re-fetch the object from the provider or compare
+    timestamps instead of trusting order. Raise to have the event retried with backoff; after the
+    last attempt it is ``failed`` and can be replayed. Raise :class:`core.IgnoreEvent` to
+    acknowledge an event you deliberately do not apply (e.g. test mode on a live connection); the
+    reason is stored.
+    """
+
+
+@hookspec
+def on_domain_event(ctx: IntegrationContext, event: DomainEvent) -> None:
+    """Observe a domain event of a tenant connected to your integration (broadcast).
+
+    Called for event types listed in your ``IntegrationInfo.observes``, for tenants whose
+    connection to your integration is active, inside the transaction that writes the event. Send
+    things out through ``ctx.deliver(to=url, json=payload)``: the host's outbox signs, retries and
+    records each delivery, so never make HTTP calls here yourself.
+    """
+
+
+@hookspec
+def web_routes(host: Host) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
+    """Contribute Starlette routes to the host's web app (broadcast).
+
+    Return a list of ``starlette.routing.Route`` / ``Mount``. Mount your API under
+    ``/api/<name>/...`` and pages under ``/integrations/<name>/...``. ``host`` is the public API
+    (tenants, connections, subscriptions, API keys, events); ``request.state.tenant`` is set when
+    the request carries a tenant identity. Raise :class:`core.IntellectraError` subclasses in
+    handlers; the host renders them as ``{"error": {"code", "message"}}``.
+    """
+
+
+@hookspec
+def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:  # type: ignore[empty-body]
+    """Start development stand-ins for your provider (broadcast; ``serve --sandbox`` only).
+
+    Start each server (on 127.0.0.1) and return a :class:`core.DevServer` with its URL, a ``stop``
+    callable, and ``config_overrides`` the host applies to your config so the plugin talks to it.
+    ``base_url`` is where the host serves (e.g. for webhook targets:
+    ``f"{base_url}/webhooks/<name>"``). Return ``[]`` if you have none.
+    """
+
+
+@hookspec
+def cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``intellectra-integrations`` CLI (broadcast).
+
+    Add a ``click`` group or command to ``cli`` (e.g. ``zapier keys create``). Get the host inside
+    a command with ``core.cli.get_host(click_context)``; print with ``rich``; never print secrets
+    except a credential at the moment it is created.
+    """
+
+
+@hookspec
+def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> Mapping[str, Any]:  # type: ignore[empty-body]
+    """Return non-secret facts that help support a tenant's connection (addressed).
+
+    Shown to operators (``connections status --json``). Never include secrets or tokens.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_tenant(request: Request, host: Host) -> Tenant | None:
+    """Tell the host which tenant a web request acts for (host app; first answer wins).
+
+    The Intellectra host app implements this to map its own session to a tenant. Return ``None``
+    when the request is not yours to identify; the standalone server's built-in implementation
+    (bearer tokens for the API, a signed session cookie for the page) answers last.
+    """
+
+
+@hookspec(firstresult=True)
+def perform_action(tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Carry out an action a connected app asked for, e.g. Zapier's ``enroll_member`` (host app).
+
+    ``input`` is already validated by the integration that received it. Return a JSON-able mapping
+    describing the result (it is shown to the user, e.g. in the Zap editor), or ``None`` if this
+    host does not support ``action`` (the caller answers 501). Raise
+    :class:`core.ValidationFailed` for input the host app rejects (unknown course...).
+    """

@@ -1,0 +1,139 @@
+"""``Host``: the public API the Intellectra host app, the web layer, the CLI and plugins use.
+
+    host = Host.create()                       # from the environment and registry.toml
+    tenant, token = host.tenants.create("Ada's Studio")
+    outcome = host.connect(tenant, "stripe_connect", {"option": "oauth"}, base_url=...)
+    host.emit(tenant.id, "member.created", {...})  # optionally conn=<your transaction>
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from sqlalchemy import Connection as DB
+
+from core.apikeys import ApiKeys
+from core.clock import Clock, SystemClock
+from core.connect_flow import ConnectFlow, ConnectOutcome
+from core.connections import Connections
+from core.context import IntegrationContext
+from core.domain import DomainEvents
+from core.errors import ConfigError
+from core.models import Connection, DomainEvent, Tenant
+from core.plugins import PluginHost
+from core.redact import install_log_redaction
+from core.registry import RegistryConfig, load_registry
+from core.secrets import SecretBox
+from core.settings import Settings
+from core.store import Store
+from core.store.engine import is_up_to_date
+from core.subscriptions import Subscriptions
+from core.tenants import Tenants
+
+if TYPE_CHECKING:
+    from core.pipeline import Pipeline
+
+log = logging.getLogger("intellectra.host")
+
+
+class Host:
+    def __init__(self, *, settings: Settings, store: Store, plugins: PluginHost, secrets: SecretBox,
+                 clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.plugins = plugins
+        self.secrets = secrets
+        self.clock: Clock = clock or SystemClock()
+        self.tenants = Tenants(store, self.clock)
+        self.connections = Connections(self)
+        self.flow = ConnectFlow(self)
+        self.events = DomainEvents(self)
+        self.subscriptions = Subscriptions(self)
+        self.api_keys = ApiKeys(self)
+
+    @classmethod
+    def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,
+               clock: Clock | None = None, migrate: bool | None = None, builtins: bool = True,
+               plugin_filter: set[str] | None = None, plugins: PluginHost | None = None) -> Host:
+        """Build a host: secrets, store (migrated when embedded or asked), plugins from the registry.
+
+        A production start (not ``dev_mode``) without ``INTELLECTRA_SECRET_KEYS`` is refused.
+        """
+        settings = settings or Settings.from_env()
+        install_log_redaction()
+        secrets = SecretBox.from_env_value(settings.secret_keys, allow_dev_key=settings.dev_mode)
+        store = Store.from_url(settings.database_url)
+        if migrate is None:
+            migrate = store.dialect == "sqlite"
+        if migrate:
+            store.upgrade()
+        preloaded = plugins is not None
+        plugins = plugins or PluginHost()
+        host = cls(settings=settings, store=store, plugins=plugins, secrets=secrets, clock=clock)
+        if builtins:
+            from core.builtins import register_builtins
+
+            register_builtins(host)
+        if not preloaded:
+            plugins.load_registry(registry if registry is not None else load_registry(settings.registry_path),
+                                  only=plugin_filter)
+        return host
+
+    def check_schema(self) -> None:
+        if not is_up_to_date(self.store.engine):
+            raise ConfigError("The database schema is not up to date; run `intellectra-integrations db upgrade`.",
+                              code="schema_outdated")
+
+    # ------------------------------------------------------------------ plumbing
+    @cached_property
+    def http(self) -> httpx.Client:
+        return httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        from core.pipeline import Pipeline
+
+        return Pipeline(self)
+
+    def context(self, integration: str, *, tenant: Tenant | None = None, connection: Connection | None = None,
+                base_url: str | None = None) -> IntegrationContext:
+        record = self.plugins.get(integration)
+        return IntegrationContext(host=self, integration=integration, config=record.config, tenant=tenant,
+                                  connection=connection, base_url=base_url or self.settings.public_url)
+
+    def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()
+        self.store.dispose()
+
+    def __repr__(self) -> str:
+        return f"<Host {self.store!r} plugins={[r.name for r in self.plugins.loaded()]}>"
+
+    # ------------------------------------------------------------------ the host app's verbs
+    def connect(self, tenant: Tenant, integration: str, form: Mapping[str, str] | None = None, *,
+                base_url: str | None = None, actor: str = "creator") -> ConnectOutcome:
+        return self.flow.start(tenant, integration, form or {}, base_url=base_url or self.settings.public_url,
+                               actor=actor)
+
+    def complete_connect(self, tenant: Tenant, integration: str, params: Mapping[str, str], *,
+                         base_url: str | None = None, actor: str = "creator") -> ConnectOutcome:
+        return self.flow.complete(tenant, integration, params, base_url=base_url or self.settings.public_url,
+                                  actor=actor)
+
+    def disconnect(self, tenant: Tenant, integration: str, *, actor: str = "creator",
+                   base_url: str | None = None) -> Connection | None:
+        return self.flow.disconnect(tenant, integration, actor=actor, base_url=base_url or self.settings.public_url)
+
+    def status(self, tenant: Tenant, integration: str, *, refresh: bool = False,
+               base_url: str | None = None) -> Connection:
+        return self.flow.status(tenant, integration, refresh=refresh, base_url=base_url or self.settings.public_url)
+
+    def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None) -> DomainEvent:
+        """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction."""
+        return self.events.emit(tenant_id, event_type, data, conn=conn)
+
+

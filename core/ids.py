@@ -1,0 +1,26 @@
+"""Identifiers and tokens: prefixed so a human can tell what an id names."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+
+def new_id(prefix: str) -> str:
+    """``prefix_`` + 26 hex chars of a random UUID: sortable enough, unique, safe in URLs."""
+    return f"{prefix}_{uuid.uuid4().hex[:26]}"
+
+
+def new_token(prefix: str, nbytes: int = 32) -> str:
+    """A secret credential (bearer token, API key, connect state)."""
+    return f"{prefix}_{secrets.token_urlsafe(nbytes)}"
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex: credentials are stored only as this, and looked up by it.
+
+    A fast hash is right here (unlike passwords): the tokens are 256 random bits, so there is
+    nothing to brute-force, and lookups happen on every API request.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,3 @@
+"""The event pipeline: intake, processing, delivery (see ARCHITECTURE.md)."""
+
+from __future__ import annotations

@@ -1,0 +1,53 @@
+"""Persistence: SQLAlchemy 2 Core over SQLite (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from core.store import tables
+from core.store.engine import database_url_from_env, make_engine, upgrade
+
+
+class Store:
+    """The engine plus transaction helpers. Services take a ``Connection`` so callers can join them
+    into one transaction (the host app's, the worker's)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """A transaction, or the caller's when ``conn`` is given (then the caller commits)."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as new:
+            yield new
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.engine.url.render_as_string(hide_password=True)}>"
+
+
+__all__ = ["Store", "database_url_from_env", "tables"]

@@ -1,0 +1,68 @@
+"""The one seam where SQLite and PostgreSQL differ. Everything else in the store is portable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, Select, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.sql.dml import Insert
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and pick the psycopg 3 driver for them."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if make_url(url).get_backend_name() == "sqlite":
+        # One file, many threads: the connection is used from the threadpool and the workers.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+
+
+def install_sqlite_pragmas(engine: Engine) -> None:
+    """WAL for concurrent readers, FULL sync so a 2xx means the event is on disk, FKs on."""
+    if not is_sqlite(engine):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE; take it over.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front: no deadlock-prone lock upgrades between writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignoring_conflicts(engine: Engine, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` — how intake drops a duplicate without an error."""
+    if is_sqlite(engine):
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return postgresql.insert(table).on_conflict_do_nothing()
+
+
+def lock_for_claim(engine: Engine, stmt: Select[Any]) -> Select[Any]:
+    """Let several workers claim rows without waiting on each other (PostgreSQL's SKIP LOCKED).
+
+    SQLite has one writer at a time (BEGIN IMMEDIATE), so the plain select is already exclusive.
+    """
+    if is_sqlite(engine):
+        return stmt
+    return stmt.with_for_update(skip_locked=True)

@@ -1,0 +1,191 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``migrations/versions`` create exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python, naive UTC in the database (the same on SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use timezone-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ID = 40
+
+tenants = Table(
+    "tenants", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=True, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+connections = Table(
+    "connections", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(ID), ForeignKey("tenants.id"), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("action_url", Text, nullable=True),
+    Column("external_id", String(255), nullable=True),
+    Column("livemode", Boolean, nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("secrets", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "integration"),
+    UniqueConstraint("integration", "external_id"),
+)
+
+connect_states = Table(
+    "connect_states", metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the state token; the token is never stored
+    Column("tenant_id", String(ID), ForeignKey("tenants.id"), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("data", Text, nullable=True),  # encrypted JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+inbound_events = Table(
+    "inbound_events", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("integration", String(100), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("type", String(200), nullable=False),
+    Column("account", String(255), nullable=True),
+    Column("livemode", Boolean, nullable=True),
+    Column("tenant_id", String(ID), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("integration", "external_id"),
+    Index("ix_inbound_events_queue", "status", "next_attempt_at"),
+)
+
+domain_events = Table(
+    "domain_events", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(ID), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("source", String(100), nullable=True),
+    Column("inbound_event_id", String(ID), nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_domain_events_tenant_type", "tenant_id", "type", "created_at"),
+    Index("ix_domain_events_inbound", "inbound_event_id"),
+)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(ID), ForeignKey("tenants.id"), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("target_url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # encrypted signing secret
+    Column("filters", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_subscriptions_tenant_event", "tenant_id", "event_type"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(ID), primary_key=True),  # the webhook-id, stable across retries
+    Column("tenant_id", String(ID), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("subscription_id", String(ID), nullable=True),
+    Column("domain_event_id", String(ID), nullable=True),
+    Column("event_type", String(100), nullable=False),
+    Column("target_url", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("secret", Text, nullable=True),  # encrypted signing secret (None: unsigned target)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index("ix_deliveries_queue", "status", "next_attempt_at"),
+    Index("ix_deliveries_tenant", "tenant_id", "created_at"),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(ID), ForeignKey("tenants.id"), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("tenant_id", String(ID), nullable=True),
+    Column("integration", String(100), nullable=True),
+    Column("action", String(100), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_audit_log_tenant", "tenant_id", "created_at"),
+)

@@ -1,0 +1,90 @@
+"""Subscriptions: targets that receive one domain event type for one tenant (Zapier REST hooks...)."""
+
+from __future__ import annotations
+
+import base64
+import secrets as pysecrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from sqlalchemy import select
+
+from core.domain import subscription_from_row
+from core.errors import NotFound, ValidationFailed
+from core.events import EVENT_TYPES
+from core.ids import new_id
+from core.models import Subscription
+from core.store.tables import deliveries, subscriptions
+from core.targets import check_target_url
+
+if TYPE_CHECKING:
+    from core.host import Host
+
+
+def new_signing_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(pysecrets.token_bytes(24)).decode()
+
+
+class Subscriptions:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def subscribe(self, tenant_id: str, integration: str, *, event_type: str, target_url: str,
+                  filters: Mapping[str, Any] | None = None, secret: str | None = None) -> tuple[Subscription, str]:
+        """Add a target; returns it and its signing secret. Filters must name fields of the payload."""
+        spec = EVENT_TYPES.get(event_type)
+        if spec is None:
+            raise ValidationFailed(f"Unknown event {event_type!r}; choose one of {', '.join(sorted(EVENT_TYPES))}.",
+                                   code="event_type_unknown")
+        filters = dict(filters or {})
+        known = {f.name for f in attrs.fields(spec.schema)}
+        for key, value in filters.items():
+            if key not in known:
+                raise ValidationFailed(f"Unknown filter {key!r} for {event_type}; filter on one of "
+                                       f"{', '.join(sorted(known))}.", code="filter_unknown")
+            if not isinstance(value, str | int | bool):
+                raise ValidationFailed(f"Filter {key!r} must be a string, number or boolean.", code="filter_invalid")
+        url = check_target_url(target_url, allow_loopback=self.host.settings.allow_loopback_targets)
+        secret = secret or new_signing_secret()
+        sub = Subscription(id=new_id("sub"), tenant_id=tenant_id, integration=integration, event_type=event_type,
+                           target_url=url, filters=filters, created_at=self.host.clock.now())
+        with self.host.store.begin() as c:
+            c.execute(subscriptions.insert().values(
+                id=sub.id, tenant_id=tenant_id, integration=integration, event_type=event_type, target_url=url,
+                secret=self.host.secrets.encrypt(secret), filters=filters, created_at=sub.created_at))
+        return sub, secret
+
+    def unsubscribe(self, tenant_id: str, subscription_id: str) -> bool:
+        """Remove a subscription of this tenant; True if it existed. Pending deliveries are cancelled."""
+        with self.host.store.begin() as c:
+            gone = c.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id,
+                                                          subscriptions.c.tenant_id == tenant_id)).rowcount
+            if gone:
+                c.execute(deliveries.update().where(deliveries.c.subscription_id == subscription_id,
+                                                    deliveries.c.status == "pending").values(
+                    status="cancelled", last_error="subscription removed"))
+        return bool(gone)
+
+    def get(self, tenant_id: str, subscription_id: str) -> Subscription:
+        with self.host.store.read() as c:
+            row = c.execute(select(subscriptions).where(subscriptions.c.id == subscription_id,
+                                                        subscriptions.c.tenant_id == tenant_id)).first()
+        if row is None:
+            raise NotFound(f"No subscription {subscription_id!r} for this site.", code="subscription_not_found")
+        return subscription_from_row(row)
+
+    def list(self, tenant_id: str, *, integration: str | None = None) -> list[Subscription]:
+        stmt = select(subscriptions).where(subscriptions.c.tenant_id == tenant_id).order_by(
+            subscriptions.c.created_at, subscriptions.c.id)
+        if integration is not None:
+            stmt = stmt.where(subscriptions.c.integration == integration)
+        with self.host.store.read() as c:
+            return [subscription_from_row(r) for r in c.execute(stmt)]
+
+    def remove_all(self, tenant_id: str, integration: str) -> int:
+        removed = 0
+        for sub in self.list(tenant_id, integration=integration):
+            removed += self.unsubscribe(tenant_id, sub.id)
+        return removed

@@ -1,0 +1,61 @@
+"""Is a delivery target URL safe to POST to? (SSRF protection)
+
+Production targets must be ``https`` and resolve only to public addresses: loopback, private,
+link-local, shared, reserved and cloud-metadata addresses are refused. Development mode may allow
+loopback explicitly (local receivers in tests and the demo).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from core.errors import ValidationFailed
+
+Resolver = Callable[[str, int], list[str]]
+METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise ValidationFailed(f"target_url host {host!r} does not resolve ({exc.strerror}); check the URL.",
+                               code="target_url_unresolvable") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_target_url(url: str, *, allow_loopback: bool = False, resolver: Resolver = system_resolver) -> str:
+    """Return ``url`` if it is a safe delivery target, else raise ``ValidationFailed`` saying why."""
+    if not isinstance(url, str) or len(url) > 2048:
+        raise ValidationFailed("target_url must be a URL of at most 2048 characters.", code="target_url_invalid")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationFailed("target_url must be an absolute https:// URL.", code="target_url_invalid")
+    if parts.username or parts.password:
+        raise ValidationFailed("target_url must not contain credentials.", code="target_url_invalid")
+    host = parts.hostname.lower().rstrip(".")
+    if host in METADATA_HOSTS:
+        raise ValidationFailed(f"target_url host {host!r} is a cloud metadata address; use a public URL.",
+                               code="target_url_forbidden")
+    addresses = resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+    if not addresses:
+        raise ValidationFailed(f"target_url host {host!r} does not resolve; check the URL.",
+                               code="target_url_unresolvable")
+    all_loopback = all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+    if parts.scheme != "https" and not (allow_loopback and all_loopback):
+        raise ValidationFailed("target_url must use https://.", code="target_url_insecure")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback and allow_loopback:
+            continue
+        if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified or not ip.is_global):
+            raise ValidationFailed(
+                f"target_url host {host!r} resolves to {ip}, a loopback, private, link-local or metadata "
+                "address; deliveries go to public addresses only.", code="target_url_forbidden")
+    return url.strip()

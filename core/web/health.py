@@ -1,0 +1,32 @@
+"""``GET /healthz``: plugins and database, for load balancers and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.plugins import PluginState
+from core.web.identity import host_of
+
+
+async def healthz(request: Request) -> Response:
+    host = host_of(request)
+
+    def probe() -> dict[str, Any]:
+        try:
+            with host.store.read() as c:
+                c.execute(text("SELECT 1"))
+            return {"ok": True, "dialect": host.store.dialect}
+        except Exception as exc:  # the answer *is* the error
+            return {"ok": False, "dialect": host.store.dialect, "error": exc.__class__.__name__}
+
+    database = await run_in_threadpool(probe)
+    plugins = [r.as_json() for r in host.plugins.records.values() if not r.builtin]
+    failed = [p["name"] for p in plugins if p["state"] == PluginState.FAILED.value]
+    status = "ok" if database["ok"] and not failed else ("degraded" if database["ok"] else "unavailable")
+    body = {"status": status, "database": database, "plugins": plugins, "failed_plugins": failed}
+    return JSONResponse(body, status_code=200 if database["ok"] else 503)

@@ -1,0 +1,1 @@
+"""Shared test setup: the host's own test kit (core.testing) is loaded as a pytest plugin."""

@@ -1,0 +1,14 @@
+"""A host builds on an empty database and serves its health check."""
+
+import httpx
+
+from core.web.app import create_app
+
+
+def test_health_reports_database_and_no_plugins(host, live_server):
+    url = live_server(create_app(host))
+    response = httpx.get(f"{url}/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"]["ok"] is True
+    assert body["plugins"] == []
