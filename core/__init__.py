@@ -23,8 +23,10 @@ from core.errors import (
 )
 from core.events import EVENT_TYPES, NewDomainEvent
 from core.hookspecs import hookimpl, hookspec
+from core.host import Host
 from core.models import (
     HOST_API_VERSION,
+    ApiKey,
     Capability,
     Connected,
     Connection,
@@ -38,17 +40,30 @@ from core.models import (
     IntegrationInfo,
     Redirect,
     StoredEvent,
+    Subscription,
     Tenant,
 )
 from core.secrets_type import Secret
 
-
 __version__ = "0.1.0"
+
+
+async def require_tenant(request: object) -> Tenant:
+    """The tenant a web request acts for (for ``web_routes`` handlers); a clear 401 when there is none.
+
+    Asks the ``resolve_tenant`` hook like the host's own API does (imported lazily: ``core.web`` needs
+    the host).
+    """
+    from core.web.identity import require_tenant as resolve
+
+    return await resolve(request)  # type: ignore[arg-type]
+
 
 __all__ = [
     "EVENT_TYPES",
     "HOST_API_VERSION",
     "ActionRequired",
+    "ApiKey",
     "Capability",
     "ConfigError",
     "ConnectError",
@@ -61,6 +76,7 @@ __all__ = [
     "DevServer",
     "DomainEvent",
     "Field",
+    "Host",
     "IgnoreEvent",
     "InboundEvent",
     "InboundRequest",
@@ -76,9 +92,11 @@ __all__ = [
     "Secret",
     "SecretsError",
     "StoredEvent",
+    "Subscription",
     "Tenant",
     "ValidationFailed",
     "WebhookRejected",
     "hookimpl",
     "hookspec",
+    "require_tenant",
 ]

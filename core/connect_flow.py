@@ -44,8 +44,8 @@ class ConnectFlow:
             raise ValidationFailed(f"{record.info.title} is not connected this way.", code="connect_unsupported")
         clean = self._check_form(record.info, form)
         state = new_token("cst", 24)
-        ctx = self.host.context(integration, tenant=tenant, connection=self.host.connections.find(tenant.id, integration),
-                                base_url=base_url)
+        existing = self.host.connections.find(tenant.id, integration)
+        ctx = self.host.context(integration, tenant=tenant, connection=existing, base_url=base_url)
         result = self.host.plugins.call(integration, "connect", ctx=ctx, tenant=tenant, form=clean, state=state)
         return self._finish(tenant, integration, result, state, actor=actor)
 
@@ -54,11 +54,12 @@ class ConnectFlow:
         self.host.plugins.get(integration)
         state = params.get("state") or ""
         state_data = self._consume_state(tenant, integration, state)
-        ctx = self.host.context(integration, tenant=tenant, connection=self.host.connections.find(tenant.id, integration),
-                                base_url=base_url)
+        existing = self.host.connections.find(tenant.id, integration)
+        ctx = self.host.context(integration, tenant=tenant, connection=existing, base_url=base_url)
+        next_state = new_token("cst", 24)  # the consumed state cannot be reused for a new Redirect
         result = self.host.plugins.call(integration, "complete_connect", ctx=ctx, tenant=tenant,
-                                        params=dict(params), state_data=state_data, state=state)
-        return self._finish(tenant, integration, result, state, actor=actor)
+                                        params=dict(params), state_data=state_data, state=next_state)
+        return self._finish(tenant, integration, result, next_state, actor=actor)
 
     def _finish(self, tenant: Tenant, integration: str, result: Any, state: str, *, actor: str) -> ConnectOutcome:
         if isinstance(result, Redirect):
@@ -81,7 +82,8 @@ class ConnectFlow:
             if value:
                 clean[field.name] = value
         if missing:
-            raise ValidationFailed(f"Fill in {', '.join(missing)} to connect {info.title}.", code="connect_field_missing")
+            raise ValidationFailed(f"Fill in {', '.join(missing)} to connect {info.title}.",
+                                   code="connect_field_missing")
         options = [o.name for o in info.connect_options]
         if options:
             option = str(form.get("option") or options[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -47,6 +48,15 @@ converter: cattrs.Converter = _build()
 def format_errors(exc: BaseException, path: str) -> list[str]:
     """Turn a cattrs structuring error into ``key.path: what is wrong`` lines."""
     lines: list[str] = []
+    if isinstance(exc, cattrs.ClassValidationError) and not _has_nested_paths(exc):
+        # attrs validators fail the whole __init__; their message names the attribute ('x' must be ...).
+        for sub in exc.exceptions:
+            match = _ATTRS_MESSAGE.match(str(sub))
+            if match:
+                lines.append(f"{path}.{match['name']}: {match['rest']}" + (f" (got {match['got']})"
+                                                                            if match["got"] else ""))
+        if lines:
+            return lines
     if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError | cattrs.BaseValidationError):
         for message in cattrs.transform_error(exc, path=path, format_exception=_format_exception):
             text, _, where = message.rpartition(" @ ")
@@ -55,6 +65,13 @@ def format_errors(exc: BaseException, path: str) -> list[str]:
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return [f"{path}: unknown key(s) {', '.join(sorted(exc.extra_fields))}"]
     return [f"{path}: {exc}"]
+
+
+_ATTRS_MESSAGE = re.compile(r"^'(?P<name>\w+)' (?P<rest>must .*?)(?:: (?P<got>[^:]*))?$")
+
+
+def _has_nested_paths(exc: cattrs.ClassValidationError) -> bool:
+    return any(getattr(sub, "__notes__", None) for sub in exc.exceptions)
 
 
 def _format_exception(exc: BaseException, type_: Any) -> str:

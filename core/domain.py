@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -155,6 +155,28 @@ class DomainEvents:
         with self.host.store.read() as c:
             return [DomainEvent(id=r.id, type=r.type, tenant_id=r.tenant_id, version=r.version, data=r.data,
                                 occurred_at=r.occurred_at, source=r.source) for r in c.execute(stmt)]
+
+    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int = 3) -> list[dict[str, Any]]:
+        """The tenant's latest events of one type, newest first, in exactly the delivered shape.
+
+        For sample endpoints (Zapier's "test trigger"), which must show what live deliveries carry.
+        """
+        return [envelope(e) for e in self.list(tenant_id, event_type=event_type, limit=limit)]
+
+    def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]:
+        """A stable example of ``event_type`` in the delivered shape, for when a tenant has none yet."""
+        spec = EVENT_TYPES.get(event_type)
+        if spec is None:
+            raise ValidationFailed(f"Unknown domain event type {event_type!r}; known types: "
+                                   f"{', '.join(sorted(EVENT_TYPES))}.", code="event_type_unknown")
+        example = DomainEvent(id=f"ev_example_{event_type.replace('.', '_')}", type=event_type,
+                              tenant_id=tenant_id, version=spec.version,
+                              data=validate_payload(event_type, spec.example), occurred_at=EXAMPLE_TIME)
+        return envelope(example)
+
+
+EXAMPLE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+"""When catalogue examples happen: fixed, so examples are stable."""
 
 
 def subscription_from_row(row: Any) -> Subscription:

@@ -21,7 +21,7 @@ subclasses (``ConnectError``, ``WebhookRejected``, ``ActionRequired``...) to tel
 went wrong and what to do.
 """
 
-# ruff: noqa: ARG001  (hook specs declare arguments they do not use)
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -126,7 +126,8 @@ def complete_connect(
     """Finish a connect when the creator comes back to ``/integrations/<name>/callback`` (addressed).
 
     The host has already checked ``state``: it existed, was issued to this ``tenant`` for your
-    integration, has not expired and is consumed now (a replay never reaches you). ``params`` are
+    integration, has not expired and is consumed now (a replay never reaches you); the ``state``
+    argument is a *fresh* one for a new :class:`core.Redirect`. ``params`` are
     the callback's query parameters (e.g. ``code`` or ``error``); ``state_data`` is what your
     ``connect`` put in its :class:`core.Redirect`.
 
@@ -139,10 +140,11 @@ def complete_connect(
 
 
 @hookspec
-def disconnect(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> None:
+def disconnect(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> None:  # type: ignore[empty-body]
     """Disconnect ``tenant`` from your integration (addressed).
 
-    Revoke what you can at the provider (deauthorize an OAuth grant, delete a webhook). The host
+    ``connection`` is the stored connection (its ``external_id`` and ``data``; read its secrets
+    with ``ctx.secret(name)`` — they are still available during this call). Revoke what you can at the provider (deauthorize an OAuth grant, delete a webhook). The host
     then forgets the credentials, marks the connection ``disconnected``, writes the audit record and
     emits ``integration.disconnected``. Must be harmless when the provider already forgot the
     connection; raise :class:`core.ConnectError` only when the creator must do something. If you
@@ -156,8 +158,8 @@ def status(
 ) -> ConnectionStatus:  # type: ignore[empty-body]
     """Report the state of ``tenant``'s connection (addressed).
 
-    With ``refresh=False`` answer from what is stored (``connection.data``) without I/O; with
-    ``refresh=True`` ask the provider. Return a :class:`core.ConnectionStatus`: ``connected``,
+    ``connection`` is the stored connection. With ``refresh`` false answer from what is stored (``connection.data``) without I/O; with
+    ``refresh`` true ask the provider. Return a :class:`core.ConnectionStatus`: ``connected``,
     ``action_required`` (connected, but the provider needs something from the creator),
     ``needs_reauth`` (credentials revoked or expired) or ``error``, each with a ``reason`` a
     creator understands and, where there is one, an ``action_url`` where it can be fixed. Read
@@ -205,7 +207,9 @@ def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDom
 def on_domain_event(ctx: IntegrationContext, event: DomainEvent) -> None:
     """Observe a domain event of a tenant connected to your integration (broadcast).
 
-    Called for event types listed in your ``IntegrationInfo.observes``, for tenants whose
+    ``event`` is the :class:`core.DomainEvent` just written (``type``, ``version``, ``data`` in the
+    type's versioned schema, ``tenant_id``, ``occurred_at``); ``ctx.tenant`` and ``ctx.connection``
+    are the tenant and its connection to your integration. Called for event types listed in your ``IntegrationInfo.observes``, for tenants whose
     connection to your integration is active, inside the transaction that writes the event. Send
     things out through ``ctx.deliver(to=url, json=payload)``: the host's outbox signs, retries and
     records each delivery, so never make HTTP calls here yourself.
@@ -228,7 +232,7 @@ def web_routes(host: Host) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
 def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:  # type: ignore[empty-body]
     """Start development stand-ins for your provider (broadcast; ``serve --sandbox`` only).
 
-    Start each server (on 127.0.0.1) and return a :class:`core.DevServer` with its URL, a ``stop``
+    ``host`` is the public host API. Start each server (on 127.0.0.1) and return a :class:`core.DevServer` with its URL, a ``stop``
     callable, and ``config_overrides`` the host applies to your config so the plugin talks to it.
     ``base_url`` is where the host serves (e.g. for webhook targets:
     ``f"{base_url}/webhooks/<name>"``). Return ``[]`` if you have none.
@@ -249,7 +253,10 @@ def cli_commands(cli: click.Group) -> None:
 def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> Mapping[str, Any]:  # type: ignore[empty-body]
     """Return non-secret facts that help support a tenant's connection (addressed).
 
-    Shown to operators (``connections status --json``). Never include secrets or tokens.
+    Called when an operator asks for a connection's details (``connections status --json``), with
+    the ``tenant`` and its stored ``connection``; ``ctx`` gives you config and secrets if you need
+    to ask the provider. Return a JSON-able mapping (account ids, capabilities, last sync time,
+    API version...). Never include secrets or tokens. Exceptions are recorded like any hook's.
     """
 
 
@@ -257,7 +264,9 @@ def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection)
 def resolve_tenant(request: Request, host: Host) -> Tenant | None:
     """Tell the host which tenant a web request acts for (host app; first answer wins).
 
-    The Intellectra host app implements this to map its own session to a tenant. Return ``None``
+    ``request`` is the Starlette request (headers, cookies, ``request.session``); ``host`` is the
+    public host API (``host.tenants.find(id)``). The Intellectra host app implements this to map its
+    own session to a tenant. Return ``None``
     when the request is not yours to identify; the standalone server's built-in implementation
     (bearer tokens for the API, a signed session cookie for the page) answers last.
     """
@@ -267,7 +276,9 @@ def resolve_tenant(request: Request, host: Host) -> Tenant | None:
 def perform_action(tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """Carry out an action a connected app asked for, e.g. Zapier's ``enroll_member`` (host app).
 
-    ``input`` is already validated by the integration that received it. Return a JSON-able mapping
+    ``tenant`` is the site the action is for (authenticated by the integration, e.g. by its Zapier
+    API key); ``action`` is the action's name; ``input`` is already validated by the integration
+    that received it. Return a JSON-able mapping
     describing the result (it is shown to the user, e.g. in the Zap editor), or ``None`` if this
     host does not support ``action`` (the caller answers 501). Raise
     :class:`core.ValidationFailed` for input the host app rejects (unknown course...).

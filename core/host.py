@@ -22,7 +22,7 @@ from core.connect_flow import ConnectFlow, ConnectOutcome
 from core.connections import Connections
 from core.context import IntegrationContext
 from core.domain import DomainEvents
-from core.errors import ConfigError
+from core.errors import ConfigError, IntellectraError, PluginError
 from core.models import Connection, DomainEvent, Tenant
 from core.plugins import PluginHost
 from core.redact import install_log_redaction
@@ -136,4 +136,18 @@ class Host:
         """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction."""
         return self.events.emit(tenant_id, event_type, data, conn=conn)
 
+    def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Ask the host app to carry out ``action`` (the ``perform_action`` hook); ``None``: not supported.
 
+        ``IntellectraError`` (e.g. ``ValidationFailed``) passes through for the caller to show; any
+        other failure of the host app's hook is logged and becomes a ``PluginError`` (502) without details.
+        """
+        try:
+            result = self.plugins.pm.hook.perform_action(tenant=tenant, action=action, input=dict(input))
+        except IntellectraError:
+            raise
+        except Exception as exc:
+            log.exception("perform_action %s failed", action)
+            raise PluginError(f"The site could not perform {action!r} (an internal error was logged). "
+                              "Try again later.", code="action_failed", http_status=502) from exc
+        return result  # type: ignore[no-any-return]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 
 
 def new_id(prefix: str) -> str:
-    """``prefix_`` + 26 hex chars of a random UUID: sortable enough, unique, safe in URLs."""
-    return f"{prefix}_{uuid.uuid4().hex[:26]}"
+    """``prefix_`` + the time in ns (hex) + 11 random hex chars: unique, safe in URLs, and sorted by
+    creation time, so "order by id" is creation order (like a ULID, without another dependency)."""
+    return f"{prefix}_{time.time_ns():015x}{uuid.uuid4().hex[:11]}"
 
 
 def new_token(prefix: str, nbytes: int = 32) -> str:

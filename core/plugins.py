@@ -181,7 +181,7 @@ class PluginHost:
         try:
             if not NAME_RE.match(name):
                 raise PluginError(f"{name!r} is not a valid plugin name (lowercase letters, digits, _)")
-            if name in self.pm.list_name_plugin() and self.pm.get_plugin(name) is not None:
+            if self.pm.get_plugin(name) is not None:
                 raise PluginError(f"a plugin named {name!r} is already loaded")
             try:
                 self.pm.register(plugin, name=name)

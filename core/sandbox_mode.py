@@ -26,7 +26,7 @@ def apply_overrides(record: PluginRecord, overrides: Mapping[str, Any]) -> None:
     cls = type(record.config)
     attrs.resolve_types(cls)
     fields = attrs.fields_dict(cls)
-    typed = {k: converter.structure(v, fields[k].type) for k, v in overrides.items() if k in fields}
+    typed = {k: converter.structure(v, fields[k].type or object) for k, v in overrides.items() if k in fields}
     record.config = attrs.evolve(record.config, **typed)
 
 

@@ -16,7 +16,7 @@ from core.events import EVENT_TYPES
 from core.ids import new_id
 from core.models import Subscription
 from core.store.tables import deliveries, subscriptions
-from core.targets import check_target_url
+from core.targets import Resolver, check_target_url, system_resolver
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -30,6 +30,8 @@ def new_signing_secret() -> str:
 class Subscriptions:
     def __init__(self, host: Host) -> None:
         self.host = host
+        self.resolver: Resolver = system_resolver
+        """How target host names are resolved for the SSRF check; tests may replace it."""
 
     def subscribe(self, tenant_id: str, integration: str, *, event_type: str, target_url: str,
                   filters: Mapping[str, Any] | None = None, secret: str | None = None) -> tuple[Subscription, str]:
@@ -46,7 +48,8 @@ class Subscriptions:
                                        f"{', '.join(sorted(known))}.", code="filter_unknown")
             if not isinstance(value, str | int | bool):
                 raise ValidationFailed(f"Filter {key!r} must be a string, number or boolean.", code="filter_invalid")
-        url = check_target_url(target_url, allow_loopback=self.host.settings.allow_loopback_targets)
+        url = check_target_url(target_url, allow_loopback=self.host.settings.allow_loopback_targets,
+                               resolver=self.resolver)
         secret = secret or new_signing_secret()
         sub = Subscription(id=new_id("sub"), tenant_id=tenant_id, integration=integration, event_type=event_type,
                            target_url=url, filters=filters, created_at=self.host.clock.now())

@@ -121,6 +121,21 @@ def register(cli: click.Group) -> None:
         emit_object(out, as_json=as_json)
 
     @cli.group()
+    def docs() -> None:
+        """Generated documentation."""
+
+    @docs.command("hooks")
+    @click.option("--output", default="docs/hooks.md", show_default=True, type=click.Path(dir_okay=False))
+    def docs_hooks(output: str) -> None:
+        """Write the hooks reference from the hook specs' docstrings."""
+        from pathlib import Path
+
+        from core.hookdocs import write
+
+        write(Path(output))
+        click.echo(f"Wrote {output}")
+
+    @cli.group()
     def secrets() -> None:
         """Encryption keys for secrets at rest."""
 

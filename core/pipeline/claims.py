@@ -1,0 +1,61 @@
+"""Claiming due rows of a queue table (``inbound_events``, ``deliveries``) with a lease.
+
+A claim sets ``claimed_by``, ``claimed_until`` and pushes ``next_attempt_at`` to the lease's end,
+so the queue query stays one index range (``status, next_attempt_at``) and a claim whose worker
+died simply becomes due again when its lease runs out. On PostgreSQL ``FOR UPDATE SKIP LOCKED``
+lets several workers claim side by side; SQLite's single writer (``BEGIN IMMEDIATE``) serialises
+claims already.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection as DB
+from sqlalchemy import ColumnElement, Engine, Table, select
+
+from core.store.dialect import lock_for_claim
+
+
+def new_worker_id() -> str:
+    """``host:pid:random`` — unique per worker, readable in ``events list``."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_due(c: DB, engine: Engine, table: Table, *, worker_id: str, now: datetime, lease: timedelta,
+              limit: int, where: Sequence[ColumnElement[bool]] = (),
+              also_set: Mapping[str, Any] | None = None) -> list[Any]:
+    """Claim up to ``limit`` due ``pending`` rows of ``table`` in ``c``'s transaction; returns them.
+
+    The caller commits. The rows returned are as they were before the claim; ``also_set`` adds
+    values to the claiming UPDATE (e.g. counting an attempt).
+    """
+    stmt = (select(table).where(table.c.status == "pending", table.c.next_attempt_at <= now, *where)
+            .order_by(table.c.next_attempt_at).limit(limit))
+    rows = c.execute(lock_for_claim(engine, stmt)).all()
+    if not rows:
+        return []
+    until = now + lease
+    c.execute(table.update().where(table.c.id.in_([r.id for r in rows]))
+              .values(claimed_by=worker_id, claimed_until=until, next_attempt_at=until, **dict(also_set or {})))
+    return rows
+
+
+def still_ours(c: DB, engine: Engine, table: Table, ids: Sequence[str], *, worker_id: str) -> set[str]:
+    """Which of ``ids`` this worker still holds (locked until ``c`` commits, on PostgreSQL).
+
+    A claim is lost when its lease ran out and another worker took the row; the results of the
+    slow worker are then dropped so each event takes effect once.
+    """
+    if not ids:
+        return set()
+    stmt = select(table.c.id).where(table.c.id.in_(list(ids)), table.c.claimed_by == worker_id,
+                                    table.c.status == "pending")
+    if engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    return set(c.execute(stmt).scalars())

@@ -1,0 +1,73 @@
+"""Rendering the server-side pages: one Jinja2 environment, the packaged templates, safe headers.
+
+Templates get ``csrf_token`` (put it in every form), ``url(path)`` (prefixes the path the host app
+mounted us under) and ``static(name)``. Pages are never cached (they can show a key once) and may
+not be framed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from core.web.csrf import csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static/intellectra"
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _when(value: datetime | None) -> str:
+    """A timestamp as people read it, in UTC (the server does not know the creator's time zone)."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = _when
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def root_path(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def render(request: Request, name: str, context: Mapping[str, Any] | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    root = root_path(request)
+    full = {
+        "csrf_token": csrf_token(request),
+        "url": lambda path: f"{root}{path}",
+        "static": lambda file: f"{root}{STATIC_PREFIX}/{file}",
+        "tenant": None,
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def render_error_page(request: Request, *, status_code: int, title: str, message: str) -> HTMLResponse:
+    """A plain page for a refused or failed browser request, with a way back."""
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status_code)

@@ -1,0 +1,72 @@
+"""The one place that builds a Stripe client, and turns Stripe's failures into messages a creator can act on.
+
+Every call goes through the official ``stripe`` library with the API version pinned, so a Stripe-side
+default version change never changes the shapes this plugin reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import stripe
+
+from core import ConnectError, IntellectraError
+
+from .config import StripeConnectConfig
+
+STRIPE_API_VERSION = "2026-10-28.endive"
+"""The Stripe API version every request is pinned to (the ``stripe`` 16.1.0 library's own)."""
+
+OUTAGE_MESSAGE = ("Stripe could not be reached just now, so nothing was changed. Try again in a few minutes; "
+                  "https://status.stripe.com shows whether Stripe has an outage.")
+
+
+def make_client(config: StripeConnectConfig) -> stripe.StripeClient:
+    """A client for the platform key, pointed at ``api_base`` / ``connect_base``, version pinned."""
+    return stripe.StripeClient(
+        config.secret_key.reveal(),
+        client_id=config.client_id,
+        stripe_version=STRIPE_API_VERSION,
+        base_addresses={"api": config.api_base.rstrip("/"), "connect": config.connect_base.rstrip("/")},
+        max_network_retries=config.max_network_retries,
+    )
+
+
+def on_account(account_id: str) -> dict[str, str]:
+    """Request options for a call made on the connected account (``Stripe-Account``), version pinned."""
+    return {"stripe_account": account_id, "stripe_version": STRIPE_API_VERSION}
+
+
+def platform() -> dict[str, str]:
+    """Request options for a call on the platform itself, version pinned."""
+    return {"stripe_version": STRIPE_API_VERSION}
+
+
+def is_revoked(exc: BaseException) -> bool:
+    """Stripe says the platform no longer has access to the account (deauthorized, grant revoked)."""
+    if isinstance(exc, stripe.PermissionError):
+        return True
+    return isinstance(exc, stripe.InvalidRequestError) and exc.code == "account_invalid"
+
+
+@contextmanager
+def stripe_errors(doing: str, error: type[IntellectraError] = ConnectError) -> Iterator[None]:
+    """Translate Stripe failures while ``doing`` something into ``error`` with a clear message.
+
+    The message never carries the request's key: Stripe's own messages mask keys, and ours name none.
+    """
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise error(OUTAGE_MESSAGE, code="stripe_unavailable", http_status=503) from exc
+    except stripe.APIError as exc:
+        raise error(f"Stripe had an internal error while {doing}; nothing was changed. Try again in a few "
+                    "minutes.", code="stripe_unavailable", http_status=503) from exc
+    except stripe.AuthenticationError as exc:
+        raise error(f"Stripe refused the platform's API key while {doing}. The site operator must check "
+                    "STRIPE_SECRET_KEY.", code="stripe_auth_failed", http_status=502) from exc
+    except stripe.StripeError as exc:
+        message = exc.user_message or type(exc).__name__
+        raise error(f"Stripe refused {doing}: {message}", code="stripe_refused",
+                    http_status=502) from exc

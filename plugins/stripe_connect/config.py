@@ -1,0 +1,64 @@
+"""The plugin's ``[plugins.stripe_connect.config]`` table, validated by the host through cattrs."""
+
+from __future__ import annotations
+
+import attrs
+
+from core import Secret
+
+DEFAULT_API_BASE = "https://api.stripe.com"
+DEFAULT_CONNECT_BASE = "https://connect.stripe.com"
+DEFAULT_DASHBOARD_URL = "https://dashboard.stripe.com"
+
+
+def _percent(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 <= value <= 100:
+        raise ValueError(f"must be >= 0 and <= 100 (a percentage of each sale), got {value}")
+
+
+def _platform_key(instance: object, attribute: attrs.Attribute[Secret], value: Secret) -> None:
+    if not value.reveal().startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
+        raise ValueError("must be a Stripe secret key (sk_test_... or sk_live_...) from Developers > API keys")
+
+
+def _client_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.startswith("ca_"):
+        raise ValueError("must be your platform's Connect client id (ca_...) from Settings > Connect")
+
+
+def _base(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+
+
+@attrs.frozen(kw_only=True)
+class StripeConnectConfig:
+    """What the platform needs to talk to Stripe on behalf of its creators.
+
+    ``webhook_secrets`` is comma-separated so a rotated secret and its successor both verify.
+    The bases point at Stripe; only development (the sandbox) changes them.
+    """
+
+    secret_key: Secret = attrs.field(validator=_platform_key)
+    client_id: str = attrs.field(validator=_client_id)
+    webhook_secrets: Secret = Secret("")
+    application_fee_percent: float = attrs.field(default=0.0, converter=float, validator=_percent)
+    api_base: str = attrs.field(default=DEFAULT_API_BASE, validator=_base)
+    connect_base: str = attrs.field(default=DEFAULT_CONNECT_BASE, validator=_base)
+    dashboard_url: str = attrs.field(default=DEFAULT_DASHBOARD_URL, validator=_base)
+    webhook_tolerance: int = 300
+    max_network_retries: int = 2
+
+    @property
+    def livemode(self) -> bool:
+        """The mode of the platform key: a test key never acts on live connections."""
+        return "_live_" in self.secret_key.reveal()[:8]
+
+    def signing_secrets(self) -> list[str]:
+        """Every configured webhook signing secret (rotation: old and new both verify)."""
+        return [s.strip() for s in self.webhook_secrets.reveal().split(",") if s.strip()]
+
+    def dashboard_for(self, account_id: str | None) -> str:
+        """Where the creator fixes things: their account in the Stripe dashboard."""
+        base = self.dashboard_url.rstrip("/")
+        return f"{base}/{account_id}" if account_id else base

@@ -1,0 +1,189 @@
+"""Stored Stripe events → connection changes and domain events, in a worker.
+
+Events arrive late, twice or out of order: account events re-fetch the account; money events are facts
+Stripe does not take back (a refund is its own event), so their snapshot is what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from core import IgnoreEvent, IntegrationContext, NewDomainEvent, StoredEvent
+
+from .client import is_revoked, make_client, on_account
+from .config import StripeConnectConfig
+from .connect_flow import fetch_account
+from .lifecycle import mode_name
+from .status import revoked_status, status_from_account
+
+PROVIDER = "stripe"
+OFFER_ID_KEY = "intellectra_offer_id"
+OFFER_TITLE_KEY = "intellectra_offer_title"
+
+Handler = Callable[[IntegrationContext, StoredEvent, Mapping[str, Any]], list[NewDomainEvent]]
+
+
+def handle(ctx: IntegrationContext, event: StoredEvent) -> list[NewDomainEvent]:
+    """Route one event to its handler after checking it belongs to this connection and mode."""
+    config: StripeConnectConfig = ctx.config
+    connection = ctx.connection
+    if connection is None or not connection.is_active:
+        raise IgnoreEvent(f"No site has Stripe account {event.account or '(none)'} connected; the event was "
+                          "stored and not applied.", code="unknown_account")
+    event_mode = bool(event.livemode)
+    if connection.livemode is not None and event_mode != connection.livemode:
+        raise IgnoreEvent(f"A {mode_name(event_mode)}-mode event never touches a {mode_name(connection.livemode)} "
+                          "connection.", code="other_mode")
+    if event_mode != config.livemode:
+        raise IgnoreEvent(f"A {mode_name(event_mode)}-mode event arrived at a site running with a "
+                          f"{mode_name(config.livemode)}-mode key; it was not applied.", code="other_mode")
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        return []
+    obj: Mapping[str, Any] = (event.payload.get("data") or {}).get("object") or {}
+    return handler(ctx, event, obj)
+
+
+def _occurred(event: StoredEvent) -> datetime | None:
+    created = event.payload.get("created")
+    return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
+
+
+def _ids(event: StoredEvent) -> dict[str, Any]:
+    return {"provider": PROVIDER, "account_id": event.account, "livemode": bool(event.livemode)}
+
+
+# -- the connection ------------------------------------------------------------------------------------------
+def account_updated(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+    """Re-fetch the account (an older ``account.updated`` may arrive after a newer one) and set the status."""
+    config: StripeConnectConfig = ctx.config
+    account_id = event.account or str(obj.get("id"))
+    dashboard = config.dashboard_for(account_id)
+    try:
+        account = fetch_account(config, account_id)
+    except stripe.StripeError as exc:
+        if not is_revoked(exc):
+            raise  # an outage: retried with backoff
+        ctx.set_status(revoked_status(dashboard))
+        return []
+    status = status_from_account(account, dashboard_url=dashboard)
+    ctx.set_status(status)
+    ctx.update_data(**status.details)
+    return []
+
+
+def deauthorized(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+    """The creator disconnected the platform in Stripe, unless access came back since (a late event)."""
+    config: StripeConnectConfig = ctx.config
+    try:
+        fetch_account(config, event.account or "")
+    except stripe.StripeError as exc:
+        if not is_revoked(exc):
+            raise
+        ctx.mark_disconnected("You disconnected this site from your Stripe account in Stripe. Connect Stripe "
+                              "again to take payments.")
+        return []
+    raise IgnoreEvent("Stripe still gives this site access to the account (it was connected again after this "
+                      "deauthorization), so the connection was kept.", code="stale_deauthorization")
+
+
+# -- money -----------------------------------------------------------------------------------------------------
+def checkout_completed(ctx: IntegrationContext, event: StoredEvent,
+                       obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+    """A paid Checkout Session is a purchase (unpaid ones complete later: ``async_payment_succeeded``)."""
+    if obj.get("payment_status") != "paid":
+        return []
+    metadata = obj.get("metadata") or {}
+    payment_intent = _id_of(obj.get("payment_intent"))
+    details = obj.get("customer_details") or {}
+    return [NewDomainEvent(type="purchase.completed", occurred_at=_occurred(event), data={
+        "offer_id": metadata.get(OFFER_ID_KEY),
+        "offer_title": metadata.get(OFFER_TITLE_KEY),
+        "buyer_email": details.get("email") or obj.get("customer_email"),
+        "amount": int(obj.get("amount_total") or 0),
+        "currency": str(obj.get("currency") or ""),
+        "checkout_session_id": obj.get("id"),
+        "payment_intent_id": payment_intent,
+        "charge_id": _latest_charge(ctx, event, payment_intent),
+        **_ids(event),
+    })]
+
+
+def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: str | None) -> str | None:
+    """The charge behind a payment, so a later refund or dispute can be matched to this purchase."""
+    if not payment_intent or not event.account:
+        return None
+    intent = make_client(ctx.config).v1.payment_intents.retrieve(payment_intent, options=on_account(event.account))
+    return _id_of(intent.get("latest_charge"))
+
+
+def charge_refunded(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+    metadata = obj.get("metadata") or {}
+    billing = obj.get("billing_details") or {}
+    return [NewDomainEvent(type="purchase.refunded", occurred_at=_occurred(event), data={
+        "charge_id": obj.get("id"),
+        "amount_refunded": int(obj.get("amount_refunded") or 0),
+        "currency": str(obj.get("currency") or ""),
+        "payment_intent_id": _id_of(obj.get("payment_intent")),
+        "offer_id": metadata.get(OFFER_ID_KEY),
+        "buyer_email": billing.get("email") or obj.get("receipt_email"),
+        **_ids(event),
+    })]
+
+
+def _dispute(domain_type: str) -> Handler:
+    def handler(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+        """Recorded and forwarded: disputes are the creator's business, the platform does not intervene."""
+        return [NewDomainEvent(type=domain_type, occurred_at=_occurred(event), data={
+            "dispute_id": obj.get("id"),
+            "charge_id": _id_of(obj.get("charge")),
+            "amount": int(obj.get("amount") or 0),
+            "currency": str(obj.get("currency") or ""),
+            "reason": obj.get("reason"),
+            "status": str(obj.get("status") or ""),
+            **_ids(event),
+        })]
+
+    return handler
+
+
+def _payout(domain_type: str) -> Handler:
+    def handler(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
+        return [NewDomainEvent(type=domain_type, occurred_at=_occurred(event), data={
+            "payout_id": obj.get("id"),
+            "amount": int(obj.get("amount") or 0),
+            "currency": str(obj.get("currency") or ""),
+            "status": str(obj.get("status") or ""),
+            "arrival_date": obj.get("arrival_date"),
+            "failure_message": obj.get("failure_message"),
+            **_ids(event),
+        })]
+
+    return handler
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the expanded object."""
+    if isinstance(value, Mapping):
+        return value.get("id")
+    return value if isinstance(value, str) else None
+
+
+HANDLERS: dict[str, Handler] = {
+    "account.updated": account_updated,
+    "account.application.deauthorized": deauthorized,
+    "checkout.session.completed": checkout_completed,
+    "checkout.session.async_payment_succeeded": checkout_completed,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": _dispute("dispute.opened"),
+    "charge.dispute.closed": _dispute("dispute.closed"),
+    "payout.paid": _payout("payout.paid"),
+    "payout.failed": _payout("payout.failed"),
+}
+"""The event types this plugin applies; every other type is stored and acknowledged."""
+
+HANDLED_EVENT_TYPES = tuple(HANDLERS)

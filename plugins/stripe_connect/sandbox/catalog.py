@@ -1,0 +1,327 @@
+"""Products and prices (``/v1/products``, ``/v1/prices``), on the platform or a connected account.
+
+Objects live in the scope of the request (``Stripe-Account``) and mode of the key; a price's product must exist
+in that same scope, as in Stripe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ids
+from .api import Context, endpoint
+from .errors import StripeError, exclusive_parameters, missing_parameter
+from .events import emit
+from .objects import build
+from .params import Arr, Bool, Decimal, Enum, Free, Int, Metadata, Obj, Str, merge_metadata
+from .state import Sandbox
+
+RECURRING = Obj(
+    {
+        "interval": Enum("day", "month", "week", "year"),
+        "interval_count": Int(minimum=1),
+        "meter": Str(),
+        "trial_period_days": Int(minimum=0),
+        "usage_type": Enum("licensed", "metered"),
+    },
+    required=("interval",),
+)
+PRODUCT_FIELDS = {
+    "active": Bool(),
+    "description": Str(),
+    "images": Arr(Str(), max_items=8),
+    "marketing_features": Arr(Obj({"name": Str()})),
+    "metadata": Metadata(),
+    "package_dimensions": Free(),
+    "shippable": Bool(),
+    "statement_descriptor": Str(max_length=22),
+    "tax_code": Str(),
+    "unit_label": Str(max_length=12),
+    "url": Str(),
+}
+PRODUCT_CREATE = Obj(
+    {
+        **PRODUCT_FIELDS,
+        "name": Str(unsettable=False),
+        "id": Str(),
+        "default_price_data": Obj(
+            {
+                "currency": Str(unsettable=False),
+                "currency_options": Free(),
+                "custom_unit_amount": Free(),
+                "metadata": Metadata(),
+                "recurring": Obj(
+                    {"interval": RECURRING.fields["interval"], "interval_count": Int(minimum=1)},
+                    required=("interval",),
+                ),
+                "tax_behavior": Enum("exclusive", "inclusive", "unspecified"),
+                "unit_amount": Int(minimum=0),
+                "unit_amount_decimal": Decimal(),
+            },
+            required=("currency",),
+        ),
+    },
+    required=("name",),
+)
+PRODUCT_UPDATE = Obj({**PRODUCT_FIELDS, "name": Str(unsettable=False), "default_price": Str()})
+PRICE_CREATE = Obj(
+    {
+        "active": Bool(),
+        "billing_scheme": Enum("per_unit", "tiered"),
+        "currency": Str(unsettable=False),
+        "currency_options": Free(),
+        "custom_unit_amount": Free(),
+        "lookup_key": Str(),
+        "metadata": Metadata(),
+        "nickname": Str(),
+        "product": Str(),
+        "product_data": Obj(
+            {
+                "active": Bool(),
+                "id": Str(),
+                "metadata": Metadata(),
+                "name": Str(unsettable=False),
+                "statement_descriptor": Str(max_length=22),
+                "tax_code": Str(),
+                "unit_label": Str(),
+            },
+            required=("name",),
+        ),
+        "recurring": RECURRING,
+        "tax_behavior": Enum("exclusive", "inclusive", "unspecified"),
+        "tiers": Free(),
+        "tiers_mode": Enum("graduated", "volume"),
+        "transfer_lookup_key": Bool(),
+        "transform_quantity": Free(),
+        "unit_amount": Int(minimum=0),
+        "unit_amount_decimal": Decimal(),
+    },
+    required=("currency",),
+)
+PRICE_UPDATE = Obj(
+    {
+        "active": Bool(),
+        "lookup_key": Str(),
+        "metadata": Metadata(),
+        "nickname": Str(),
+        "tax_behavior": Enum("exclusive", "inclusive", "unspecified"),
+        "transfer_lookup_key": Bool(),
+    }
+)
+
+
+def new_product(
+    sandbox: Sandbox, params: dict[str, Any], account: str | None, livemode: bool
+) -> dict[str, Any]:
+    now = sandbox.now()
+    product_id = params.get("id") or ids.new_id("prod", 14)
+    if sandbox.find("product", product_id) is not None:
+        raise StripeError("Product already exists.", param="id", code="resource_already_exists")
+    product = build(
+        "product",
+        id=product_id,
+        name=params["name"],
+        active=params.get("active", True) is not False,
+        created=now,
+        updated=now,
+        default_price=None,
+        description=params.get("description"),
+        images=params.get("images") or [],
+        livemode=livemode,
+        marketing_features=params.get("marketing_features") or [],
+        metadata=merge_metadata({}, params.get("metadata") or {}),
+        package_dimensions=params.get("package_dimensions"),
+        shippable=params.get("shippable"),
+        statement_descriptor=params.get("statement_descriptor"),
+        tax_code=params.get("tax_code"),
+        unit_label=params.get("unit_label"),
+        url=params.get("url"),
+        type="service",
+    )
+    return sandbox.store("product", product, account, livemode)
+
+
+def new_price(
+    sandbox: Sandbox, params: dict[str, Any], product_id: str, account: str | None, livemode: bool
+) -> dict[str, Any]:
+    amount = params.get("unit_amount")
+    if amount is None and params.get("unit_amount_decimal") is not None:
+        amount = round(params["unit_amount_decimal"])
+    recurring = params.get("recurring")
+    price = build(
+        "price",
+        id=ids.new_id("price", 24),
+        active=params.get("active", True) is not False,
+        billing_scheme=params.get("billing_scheme") or "per_unit",
+        created=sandbox.now(),
+        currency=params["currency"].lower(),
+        custom_unit_amount=None,
+        livemode=livemode,
+        lookup_key=params.get("lookup_key"),
+        metadata=merge_metadata({}, params.get("metadata") or {}),
+        nickname=params.get("nickname"),
+        product=product_id,
+        recurring=(
+            {
+                "interval": recurring["interval"],
+                "interval_count": recurring.get("interval_count") or 1,
+                "meter": recurring.get("meter"),
+                "trial_period_days": recurring.get("trial_period_days"),
+                "usage_type": recurring.get("usage_type") or "licensed",
+            }
+            if recurring
+            else None
+        ),
+        tax_behavior=params.get("tax_behavior") or "unspecified",
+        tiers_mode=params.get("tiers_mode"),
+        transform_quantity=None,
+        type="recurring" if recurring else "one_time",
+        unit_amount=amount,
+        unit_amount_decimal=str(params.get("unit_amount_decimal") or amount) if amount is not None else None,
+    )
+    return sandbox.store("price", price, account, livemode)
+
+
+def _check_amount(params: dict[str, Any], prefix: str = "") -> None:
+    has_amount = params.get("unit_amount") is not None
+    has_decimal = params.get("unit_amount_decimal") is not None
+    if has_amount and has_decimal:
+        raise exclusive_parameters(prefix + "unit_amount", prefix + "unit_amount_decimal")
+    if (
+        not has_amount
+        and not has_decimal
+        and not params.get("custom_unit_amount")
+        and not params.get("tiers")
+    ):
+        raise missing_parameter(prefix + "unit_amount")
+
+
+@endpoint(PRODUCT_CREATE)
+def create_product(ctx: Context) -> dict[str, Any]:
+    """``POST /v1/products`` (with ``default_price_data`` creating the default price too)."""
+    caller, sandbox = ctx.caller, ctx.sandbox
+    if ctx.params.get("default_price_data"):
+        _check_amount(ctx.params["default_price_data"], "default_price_data[")
+    product = new_product(sandbox, ctx.params, caller.account, caller.livemode)
+    emit(
+        sandbox,
+        "product.created",
+        product,
+        account=caller.account,
+        livemode=caller.livemode,
+        origin=ctx.origin,
+    )
+    if ctx.params.get("default_price_data"):
+        price = new_price(
+            sandbox, ctx.params["default_price_data"], product["id"], caller.account, caller.livemode
+        )
+        product["default_price"] = price["id"]
+        emit(
+            sandbox,
+            "price.created",
+            price,
+            account=caller.account,
+            livemode=caller.livemode,
+            origin=ctx.origin,
+        )
+    return product
+
+
+@endpoint(Obj({}))
+def retrieve_product(ctx: Context) -> dict[str, Any]:
+    return ctx.sandbox.lookup(
+        "product", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode
+    )
+
+
+@endpoint(PRODUCT_UPDATE)
+def update_product(ctx: Context) -> dict[str, Any]:
+    """``POST /v1/products/{id}``: emits ``product.updated`` with ``previous_attributes``."""
+    from .events import diff
+
+    caller, sandbox, params = ctx.caller, ctx.sandbox, ctx.params
+    product = sandbox.lookup(
+        "product", ctx.path_params["id"], account=caller.account, livemode=caller.livemode
+    )
+    before = sandbox.snapshot(product)
+    for key, value in params.items():
+        if key == "metadata":
+            product["metadata"] = merge_metadata(product["metadata"], value)
+        elif key == "default_price":
+            sandbox.lookup(
+                "price",
+                value,
+                account=caller.account,
+                livemode=caller.livemode,
+                param="default_price",
+                status=400,
+            )
+            product["default_price"] = value
+        elif key != "expand":
+            product[key] = value
+    changed = diff(before, product)
+    if changed:
+        product["updated"] = sandbox.now()
+        emit(
+            sandbox,
+            "product.updated",
+            product,
+            account=caller.account,
+            livemode=caller.livemode,
+            previous=changed,
+            origin=ctx.origin,
+        )
+    return product
+
+
+@endpoint(PRICE_CREATE)
+def create_price(ctx: Context) -> dict[str, Any]:
+    """``POST /v1/prices``: needs ``product`` (same account) or ``product_data``, and an amount."""
+    caller, sandbox, params = ctx.caller, ctx.sandbox, ctx.params
+    if params.get("product") and params.get("product_data"):
+        raise exclusive_parameters("product", "product_data")
+    if not params.get("product") and not params.get("product_data"):
+        raise missing_parameter("product")
+    _check_amount(params)
+    if params.get("product"):
+        product = sandbox.lookup(
+            "product",
+            params["product"],
+            account=caller.account,
+            livemode=caller.livemode,
+            param="product",
+            status=400,
+        )
+    else:
+        product = new_product(sandbox, params["product_data"], caller.account, caller.livemode)
+        emit(
+            sandbox,
+            "product.created",
+            product,
+            account=caller.account,
+            livemode=caller.livemode,
+            origin=ctx.origin,
+        )
+    price = new_price(sandbox, params, product["id"], caller.account, caller.livemode)
+    emit(sandbox, "price.created", price, account=caller.account, livemode=caller.livemode, origin=ctx.origin)
+    return price
+
+
+@endpoint(Obj({}))
+def retrieve_price(ctx: Context) -> dict[str, Any]:
+    return ctx.sandbox.lookup(
+        "price", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode
+    )
+
+
+@endpoint(PRICE_UPDATE)
+def update_price(ctx: Context) -> dict[str, Any]:
+    """``POST /v1/prices/{id}``: only the mutable fields (amounts cannot change, as in Stripe)."""
+    caller, sandbox = ctx.caller, ctx.sandbox
+    price = sandbox.lookup("price", ctx.path_params["id"], account=caller.account, livemode=caller.livemode)
+    for key, value in ctx.params.items():
+        if key == "metadata":
+            price["metadata"] = merge_metadata(price["metadata"], value)
+        elif key != "expand":
+            price[key] = value
+    return price

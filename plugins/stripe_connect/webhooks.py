@@ -1,0 +1,83 @@
+"""Verifying Stripe's Connect webhooks on the intake hot path: signature over the raw bytes, then parse.
+
+``stripe.WebhookSignature.verify_header`` checks the HMAC and the timestamp; building ``stripe.Event``
+objects (``construct_event``) is left out of the hot path: the host stores the plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from core import InboundEvent, InboundRequest, WebhookRejected
+
+from .config import StripeConnectConfig
+
+SIGNATURE_HEADER = "stripe-signature"
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is not None:
+        return value
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
+def verify(config: StripeConnectConfig, request: InboundRequest) -> list[InboundEvent]:
+    """The one event in a verified request; :class:`core.WebhookRejected` for anything untrustworthy."""
+    secrets = config.signing_secrets()
+    if not secrets:
+        raise WebhookRejected("Stripe webhooks are not configured on this site (no signing secret); the site "
+                              "operator must set STRIPE_WEBHOOK_SECRET.", code="webhook_not_configured",
+                              http_status=503)
+    header = _header(request.headers, SIGNATURE_HEADER)
+    if not header:
+        raise WebhookRejected("Missing Stripe-Signature header: only Stripe's signed webhooks are accepted here.",
+                              code="signature_missing", http_status=400)
+    _check_signature(request.body, header, secrets, config.webhook_tolerance)
+    event = _parse(request.body)
+    created = event.get("created")
+    return [InboundEvent(
+        external_id=str(event["id"]),
+        type=str(event["type"]),
+        payload=event,
+        account=event.get("account"),
+        livemode=bool(event.get("livemode")),
+        occurred_at=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
+    )]
+
+
+def _check_signature(body: bytes, header: str, secrets: list[str], tolerance: int) -> None:
+    stale = False
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(body, header, secret, tolerance)
+            return
+        except stripe.SignatureVerificationError as exc:
+            stale = stale or "tolerance" in (exc.user_message or "")
+        except UnicodeDecodeError as exc:
+            raise WebhookRejected("The webhook body is not UTF-8 text, so it cannot be Stripe's.",
+                                  code="body_invalid", http_status=400) from exc
+    if stale:
+        raise WebhookRejected(f"The Stripe-Signature timestamp is more than {tolerance} seconds old; a replayed "
+                              "or delayed webhook is refused. Check the server clock if this keeps happening.",
+                              code="signature_stale", http_status=400)
+    raise WebhookRejected("The Stripe-Signature does not match the body with any configured signing secret: the "
+                          "body was changed, or STRIPE_WEBHOOK_SECRET is not this endpoint's secret.",
+                          code="signature_invalid", http_status=400)
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise WebhookRejected(f"The signed webhook body is not valid JSON ({exc}).", code="body_invalid",
+                              http_status=400) from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise WebhookRejected("The signed webhook body is not a Stripe event (it needs an `id` and a `type`).",
+                              code="body_invalid", http_status=400)
+    return event

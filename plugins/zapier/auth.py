@@ -1,0 +1,41 @@
+"""Who is calling: the ``X-API-Key`` header Zapier sends, checked against the host's API keys."""
+
+from __future__ import annotations
+
+import attrs
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from core import ApiKey, Host, IntellectraError, Tenant
+from plugins.zapier.info import NAME
+
+HEADER = "X-API-Key"
+WHERE = "Create a key under Settings > Integrations > Zapier (or `intellectra-integrations zapier keys create`)"
+
+
+class ApiKeyRejected(IntellectraError):
+    """401 with a message Zapier shows on the connection: what is wrong and where to get a key."""
+
+    code = "api_key_invalid"
+    http_status = 401
+
+
+@attrs.frozen(kw_only=True)
+class Caller:
+    """The site (tenant) and key a Zapier request authenticated as."""
+
+    tenant: Tenant
+    key: ApiKey
+
+
+async def authenticate(request: Request, host: Host) -> Caller:
+    presented = request.headers.get(HEADER, "").strip()
+    if not presented:
+        raise ApiKeyRejected(f"No API key was sent. {WHERE} and paste it into Zapier when you connect "
+                             "your Intellectra account.", code="api_key_missing")
+    found = await run_in_threadpool(host.api_keys.authenticate, presented, NAME)
+    if found is None:
+        raise ApiKeyRejected(f"This API key is not valid or was revoked. {WHERE}, then reconnect your "
+                             "Intellectra account in Zapier.")
+    tenant, key = found
+    return Caller(tenant=tenant, key=key)

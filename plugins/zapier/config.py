@@ -1,0 +1,17 @@
+"""The ``[plugins.zapier.config]`` table: limits for the API that Zapier calls."""
+
+from __future__ import annotations
+
+import attrs
+from attrs import validators
+
+
+@attrs.frozen(kw_only=True)
+class ZapierConfig:
+    """Every value has a default; a deployment only writes what it changes."""
+
+    requests_per_minute: int = attrs.field(default=120, validator=[validators.instance_of(int), validators.ge(1)])
+    """Requests one API key may make per minute before it gets 429 with ``Retry-After``."""
+    sample_size: int = attrs.field(default=3, validator=[validators.instance_of(int), validators.ge(1),
+                                                         validators.le(10)])
+    """How many recent payloads the trigger sample endpoint returns (Zapier shows up to 3)."""

@@ -1,0 +1,78 @@
+"""Zapier's REST hooks: who am I, subscribe a target URL, list and unsubscribe (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core import NotFound, Subscription
+from plugins.zapier.auth import Caller
+from plugins.zapier.info import NAME
+from plugins.zapier.routing import ZapierApi
+from plugins.zapier.validation import json_object, structure
+
+
+@attrs.frozen(kw_only=True)
+class HookRequest:
+    """The body of ``POST /api/zapier/hooks``: Zapier's ``targetUrl`` and the event it wants."""
+
+    target_url: str
+    event: str
+    filters: dict[str, str | int | bool] = attrs.field(factory=dict)
+
+
+def hook_json(sub: Subscription) -> dict[str, Any]:
+    created = sub.created_at.isoformat().replace("+00:00", "Z") if sub.created_at else None
+    return {"id": sub.id, "event": sub.event_type, "target_url": sub.target_url, "filters": dict(sub.filters),
+            "created_at": created}
+
+
+async def me(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    """Zapier's auth test: the site the key belongs to (its name becomes the connection label)."""
+    return JSONResponse({"id": caller.tenant.id, "name": caller.tenant.name, "key_label": caller.key.label})
+
+
+async def subscribe(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    hook = structure(await json_object(request), HookRequest, what="subscription")
+    sub, _secret = await run_in_threadpool(api.host.subscriptions.subscribe, caller.tenant.id, NAME,
+                                           event_type=hook.event, target_url=hook.target_url,
+                                           filters=hook.filters)
+    return JSONResponse(hook_json(sub), status_code=201)
+
+
+async def list_hooks(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    subs = await run_in_threadpool(api.host.subscriptions.list, caller.tenant.id, integration=NAME)
+    return JSONResponse({"hooks": [hook_json(s) for s in subs]})
+
+
+async def unsubscribe(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    """Idempotent: Zapier may unsubscribe twice, or after a 410 already removed the hook.
+
+    Only this site's Zapier hooks can be removed; another site's id (or another integration's)
+    answers exactly like an id that is already gone.
+    """
+    hook_id = request.path_params["hook_id"]
+
+    def remove() -> bool:
+        try:
+            sub = api.host.subscriptions.get(caller.tenant.id, hook_id)
+        except NotFound:
+            return False
+        return sub.integration == NAME and api.host.subscriptions.unsubscribe(caller.tenant.id, hook_id)
+
+    removed = await run_in_threadpool(remove)
+    return JSONResponse({"id": hook_id, "deleted": removed})
+
+
+def routes(api: ZapierApi) -> list[Route]:
+    return [
+        api.route("/api/zapier/me", me, methods=["GET"]),
+        api.route("/api/zapier/hooks", subscribe, methods=["POST"]),
+        api.route("/api/zapier/hooks", list_hooks, methods=["GET"]),
+        api.route("/api/zapier/hooks/{hook_id}", unsubscribe, methods=["DELETE"]),
+    ]

@@ -1,0 +1,41 @@
+"""The Zapier API's request pipeline: authenticate the key, apply its rate limit, run the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core import Host
+from plugins.zapier.auth import Caller, authenticate
+from plugins.zapier.config import ZapierConfig
+from plugins.zapier.ratelimit import RateLimiter
+
+Handler = Callable[[Request, Caller, "ZapierApi"], Awaitable[Response]]
+
+
+class ZapierApi:
+    """What every Zapier endpoint shares: the host, the plugin's config and one limiter per app."""
+
+    def __init__(self, host: Host, config: ZapierConfig) -> None:
+        self.host = host
+        self.config = config
+        self.limiter = RateLimiter(config.requests_per_minute, now=lambda: host.clock.now().timestamp())
+
+    def route(self, path: str, handler: Handler, *, methods: list[str]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            caller = await authenticate(request, self.host)
+            wait = self.limiter.hit(caller.key.id)
+            if wait:
+                return self.too_many_requests(wait)
+            return await handler(request, caller, self)
+
+        return Route(path, endpoint, methods=methods)
+
+    def too_many_requests(self, wait: int) -> JSONResponse:
+        message = (f"Too many requests with this API key (the limit is {self.config.requests_per_minute} per "
+                   f"minute). Zapier retries automatically; try again in {wait} seconds.")
+        return JSONResponse({"error": {"code": "rate_limited", "message": message}}, status_code=429,
+                            headers={"Retry-After": str(wait)})

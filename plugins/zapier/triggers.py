@@ -1,0 +1,33 @@
+"""Trigger samples: what Zapier shows when a creator tests a trigger in the Zap editor."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core import EVENT_TYPES, NotFound
+from plugins.zapier.auth import Caller
+from plugins.zapier.routing import ZapierApi
+
+
+async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    """Up to ``sample_size`` recent real payloads, newest first, in exactly the delivered shape.
+
+    A site with none yet gets the event's stable catalogue example (same shape), so the Zap
+    editor always has fields to map.
+    """
+    event = request.path_params["event"]
+    if event not in EVENT_TYPES:
+        raise NotFound(f"There is no trigger for {event!r}; triggers exist for {', '.join(sorted(EVENT_TYPES))}.",
+                       code="event_type_unknown")
+    events = api.host.events
+    items = await run_in_threadpool(events.recent_payloads, caller.tenant.id, event, limit=api.config.sample_size)
+    if not items:
+        items = [events.example_payload(caller.tenant.id, event)]
+    return JSONResponse(items)
+
+
+def routes(api: ZapierApi) -> list[Route]:
+    return [api.route("/api/zapier/triggers/{event}/sample", sample, methods=["GET"])]
