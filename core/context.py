@@ -80,12 +80,12 @@ class IntegrationContext:
                 raise NotConnected(f"{self.integration} is not connected for this site; connect it first "
                                    "under Settings > Integrations.")
             self._secrets = self.host.connections.secrets_of(self.connection.id)
-            for value in self._secrets.values():
-                register_secret(value)
         if name not in self._secrets:
             raise NotConnected(f"The {self.integration} connection has no stored {name!r}; reconnect it "
                                "under Settings > Integrations.", code="secret_missing")
-        return self._secrets[name]
+        value = self._secrets[name]
+        register_secret(value)  # from now on, log lines and error texts redact it
+        return value
 
     def has_secret(self, name: str) -> bool:
         try:

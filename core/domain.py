@@ -122,12 +122,14 @@ class DomainEvents:
                 continue
             from core.connections import connection_from_row
 
-            connection = connection_from_row(active[record.name])
+            row = active[record.name]
+            connection = connection_from_row(row)
+            secrets = {k: str(v) for k, v in self.host.secrets.decrypt_json(row.secrets).items()}
             tenant = self.host.tenants.get(tenant_id, conn=c)
             for event in events:
                 if event.type not in record.info.observes:  # type: ignore[union-attr]
                     continue
-                ctx = self.host.context(record.name, tenant=tenant, connection=connection)
+                ctx = self.host.context(record.name, tenant=tenant, connection=connection, secrets=secrets)
                 try:
                     self.host.plugins.call(record.name, "on_domain_event", ctx=ctx, event=event)
                 except Exception:  # an observer's failure never blocks the event (it is recorded)

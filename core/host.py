@@ -100,12 +100,17 @@ class Host:
         return Pipeline(self)
 
     def context(self, integration: str, *, tenant: Tenant | None = None, connection: Connection | None = None,
-                base_url: str | None = None) -> IntegrationContext:
+                base_url: str | None = None, secrets: dict[str, str] | None = None) -> IntegrationContext:
+        """The ``ctx`` for a hook call; pass ``secrets`` when they are already decrypted (inside a
+        transaction, where a second connection must not be opened)."""
         record = self.plugins.get(integration)
         return IntegrationContext(host=self, integration=integration, config=record.config, tenant=tenant,
-                                  connection=connection, base_url=base_url or self.settings.public_url)
+                                  connection=connection, base_url=base_url or self.settings.public_url,
+                                  secrets=secrets)
 
     def close(self) -> None:
+        if "pipeline" in self.__dict__:
+            self.pipeline.close()
         if "http" in self.__dict__:
             self.http.close()
         self.store.dispose()

@@ -1,3 +1,147 @@
-"""The event pipeline: intake, processing, delivery (see ARCHITECTURE.md)."""
+"""The event pipeline: at-least-once in, at-least-once out, exactly-once effect.
+
+    host.pipeline.intake      webhooks in: verify, store once, commit, then 2xx (group commit)
+    host.pipeline.processor   stored events → handle_event → domain events + outbox, in one transaction
+    host.pipeline.deliverer   outbox rows → signed POSTs, retried on a schedule until delivered or dead
+    host.pipeline.run_workers(stop) / run_once()    the worker loops (``serve``, ``worker``)
+    host.pipeline.list_events / replay_event / list_deliveries / retry_delivery   the operator's API
+    host.pipeline.metrics     counters shown on ``/healthz``
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from core.models import Delivery, StoredEvent
+from core.pipeline.config import PipelineConfig
+from core.pipeline.delivery import Deliverer, DeliveryReport
+from core.pipeline.intake import Intake, IntakeResult
+from core.pipeline.metrics import Metrics
+from core.pipeline.operations import AlreadyDone, Operations
+from core.pipeline.processor import BatchReport, Processor
+from core.pipeline.workers import Wakeup, run_forever
+
+if TYPE_CHECKING:
+    from core.host import Host
+
+log = logging.getLogger("intellectra.pipeline")
+
+__all__ = ["AlreadyDone", "BatchReport", "DeliveryReport", "IntakeResult", "Pipeline", "PipelineConfig",
+           "RunReport"]
+
+
+@attrs.define(kw_only=True)
+class RunReport:
+    """What ``run_once`` did."""
+
+    events: BatchReport
+    deliveries: DeliveryReport
+
+
+class Pipeline:
+    def __init__(self, host: Host, *, config: PipelineConfig | None = None) -> None:
+        self.host = host
+        self.config = config or PipelineConfig.from_env()
+        self._metrics = Metrics()
+        self.intake = Intake(host, self._metrics, max_group=self.config.intake_max_group)
+        self.processor = Processor(self)
+        self.deliverer = Deliverer(self)
+        self.operations = Operations(host)
+        self._wakeups: dict[str, list[Wakeup]] = {"events": [], "deliveries": []}
+        self._wakeups_lock = threading.Lock()
+
+    def configure(self, **changes: Any) -> PipelineConfig:
+        """Change settings (tests: ``max_attempts=3``; tuning: ``batch_size=500``)."""
+        self.config = attrs.evolve(self.config, **changes)
+        return self.config
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Counters: intake accepted / duplicates / rejected (per integration and code), outcomes."""
+        return self._metrics.snapshot()
+
+    @property
+    def counters(self) -> Metrics:
+        return self._metrics
+
+    # ------------------------------------------------------------------ running
+    async def run_once(self) -> RunReport:
+        """Process every due event, then send every due delivery (tests, ``worker --once``)."""
+        events = await asyncio.to_thread(self.processor.drain)
+        sent = await self.deliverer.drain()
+        return RunReport(events=events, deliveries=sent)
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Process and deliver until ``stop`` is set; idle loops sleep briefly or until woken."""
+        events_wake, deliveries_wake = Wakeup(), Wakeup()
+        with self._wakeups_lock:
+            self._wakeups["events"].append(events_wake)
+            self._wakeups["deliveries"].append(deliveries_wake)
+        try:
+            async with self.deliverer.client() as client:
+                await asyncio.gather(
+                    run_forever("processing", self._process_step, stop, events_wake, self.config),
+                    run_forever("delivery", lambda: self._deliver_step(client), stop, deliveries_wake, self.config),
+                )
+        finally:
+            with self._wakeups_lock:
+                self._wakeups["events"].remove(events_wake)
+                self._wakeups["deliveries"].remove(deliveries_wake)
+
+    async def _process_step(self) -> bool:
+        report = await asyncio.to_thread(self.processor.run_batch)
+        return report.claimed > 0
+
+    async def _deliver_step(self, client: Any) -> bool:
+        report = await self.deliverer.run_batch(client)
+        return report.claimed > 0
+
+    def notify_new_events(self) -> None:
+        """Wake idle processing loops in this process (new or replayed events)."""
+        self._wake("events")
+
+    def notify_new_deliveries(self) -> None:
+        """Wake idle delivery loops in this process (new or re-queued deliveries)."""
+        self._wake("deliveries")
+
+    def _wake(self, which: str) -> None:
+        with self._wakeups_lock:
+            wakes = list(self._wakeups[which])
+        for wake in wakes:
+            wake.set()
+
+    def close(self) -> None:
+        """Finish queued intake writes and stop the intake writer thread."""
+        self.intake.close()
+
+    # ------------------------------------------------------------------ operator API
+    def list_events(self, status: str | None = None, integration: str | None = None, tenant_id: str | None = None,
+                    limit: int = 50) -> list[StoredEvent]:
+        return self.operations.list_events(status=status, integration=integration, tenant_id=tenant_id,
+                                           limit=limit)
+
+    def get_event(self, event_id: str) -> StoredEvent:
+        return self.operations.get_event(event_id)
+
+    def replay_event(self, event_id: str, *, force: bool = False) -> StoredEvent:
+        return self.operations.replay_event(event_id, force=force)
+
+    def replay_events(self, *, status: str = "failed", integration: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> int:
+        return self.operations.replay_events(status=status, integration=integration, progress=progress)
+
+    def list_deliveries(self, status: str | None = None, tenant_id: str | None = None,
+                        limit: int = 50) -> list[Delivery]:
+        return self.operations.list_deliveries(status=status, tenant_id=tenant_id, limit=limit)
+
+    def get_delivery(self, delivery_id: str, *, tenant_id: str | None = None) -> Delivery:
+        return self.operations.get_delivery(delivery_id, tenant_id=tenant_id)
+
+    def retry_delivery(self, delivery_id: str, tenant_id: str | None = None) -> Delivery:
+        return self.operations.retry_delivery(delivery_id, tenant_id=tenant_id)

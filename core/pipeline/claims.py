@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection as DB
 from sqlalchemy import ColumnElement, Engine, Table, select
+from sqlalchemy import Connection as DB
 
 from core.store.dialect import lock_for_claim
 
@@ -37,7 +37,7 @@ def claim_due(c: DB, engine: Engine, table: Table, *, worker_id: str, now: datet
     """
     stmt = (select(table).where(table.c.status == "pending", table.c.next_attempt_at <= now, *where)
             .order_by(table.c.next_attempt_at).limit(limit))
-    rows = c.execute(lock_for_claim(engine, stmt)).all()
+    rows = list(c.execute(lock_for_claim(engine, stmt)).all())
     if not rows:
         return []
     until = now + lease

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
@@ -18,7 +19,7 @@ DELIVERY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 360
 """Seconds to wait after each failed delivery attempt (Standard Webhooks' schedule); then ``dead``."""
 
 
-def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive(instance: Any, attribute: Any, value: Any) -> None:
     if value <= 0:
         raise ConfigError(f"pipeline setting {attribute.name} must be > 0, got {value!r}", code="config_invalid")
 
@@ -48,7 +49,7 @@ class PipelineConfig:
     """Most webhook requests that share one intake commit."""
 
     def retry_delay(self, attempts: int) -> timedelta:
-        """Backoff after the ``attempts``-th failed processing attempt: base × 2^(n-1), capped."""
+        """Backoff after the ``attempts``-th failed processing attempt: base * 2^(n-1), capped."""
         seconds = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(attempts - 1, 0))
         return timedelta(seconds=seconds)
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from core.store import tables
+from core.store.dialect import READ_ONLY_OPTION
 from core.store.engine import database_url_from_env, make_engine, upgrade
 
 
@@ -37,7 +38,8 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A read-only connection: on SQLite it never takes the write lock (and never waits for it)."""
+        with self.engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
             yield conn
 
     def upgrade(self) -> None:

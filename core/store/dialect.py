@@ -10,6 +10,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import Insert
 
 
+READ_ONLY_OPTION = "intellectra_read_only"
+
+
 def normalise_url(url: str) -> str:
     """Accept ``postgres://`` and ``postgresql://`` and pick the psycopg 3 driver for them."""
     parsed = make_url(url)
@@ -47,8 +50,12 @@ def install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front: no deadlock-prone lock upgrades between writers.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (IMMEDIATE): no deadlock-prone lock upgrades between
+        # writers. Readers (Store.read) begin deferred, so under WAL they never wait for a writer.
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def insert_ignoring_conflicts(engine: Engine, table: Table) -> Insert:

@@ -17,7 +17,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Route
 
 from core.host import Host
-from core.web import api
+from core.web import api, tenant_api
+from core.web.csrf import CsrfMiddleware
 from core.web.errors import EXCEPTION_HANDLERS
 from core.web.health import healthz
 from core.web.identity import session_secret
@@ -76,6 +77,7 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         Route("/healthz", healthz, methods=["GET"]),
         Route("/webhooks/{name}", receive_webhook, methods=["POST"]),
         *api.ROUTES,
+        *tenant_api.ROUTES,
         *extra_routes(host),
         *plugin_routes(host),
         *extra,
@@ -84,6 +86,7 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         Middleware(BodySizeLimit, max_bytes=host.settings.max_body_bytes),
         Middleware(SessionMiddleware, secret_key=session_secret(host), session_cookie="intellectra_session",
                    same_site="lax", https_only=host.settings.public_url.startswith("https://")),
+        Middleware(CsrfMiddleware),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)

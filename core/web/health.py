@@ -28,5 +28,6 @@ async def healthz(request: Request) -> Response:
     plugins = [r.as_json() for r in host.plugins.records.values() if not r.builtin]
     failed = [p["name"] for p in plugins if p["state"] == PluginState.FAILED.value]
     status = "ok" if database["ok"] and not failed else ("degraded" if database["ok"] else "unavailable")
-    body = {"status": status, "database": database, "plugins": plugins, "failed_plugins": failed}
+    body = {"status": status, "database": database, "plugins": plugins, "failed_plugins": failed,
+            "pipeline": host.pipeline.metrics}
     return JSONResponse(body, status_code=200 if database["ok"] else 503)

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.host import Host
-from core.models import ApiKey, Capability, Delivery, DeliveryStatus, DomainEvent, Subscription
+from core.models import ApiKey, Capability, Delivery, DeliveryStatus, DomainEvent, Subscription, Tenant
 from core.web.api import read_form_or_json
 from core.web.identity import host_of, require_tenant
 from core.web.serialize import api_key_json, delivery_json, event_json, subscription_json
@@ -75,13 +75,24 @@ def api_key_integration(host: Host, name: str) -> str:
     return name
 
 
-def create_api_key(host: Host, tenant_id: str, integration: str, label: str) -> tuple[ApiKey, str]:
+def create_api_key(host: Host, tenant: Tenant, integration: str, label: str) -> tuple[ApiKey, str]:
     api_key_integration(host, integration)
-    return host.api_keys.create(tenant_id, integration, label=label, actor=f"tenant:{tenant_id}")
+    created = host.api_keys.create(tenant.id, integration, label=label, actor=f"tenant:{tenant.id}")
+    _restate(host, tenant, integration)
+    return created
 
 
-def revoke_api_key(host: Host, tenant_id: str, key_id: str) -> ApiKey:
-    return host.api_keys.revoke(key_id, tenant_id=tenant_id, actor=f"tenant:{tenant_id}")
+def revoke_api_key(host: Host, tenant: Tenant, key_id: str) -> ApiKey:
+    key = host.api_keys.revoke(key_id, tenant_id=tenant.id, actor=f"tenant:{tenant.id}")
+    _restate(host, tenant, key.integration)
+    return key
+
+
+def _restate(host: Host, tenant: Tenant, integration: str) -> None:
+    """Let the integration re-derive its connection's status after its keys changed (no provider I/O)."""
+    connection = host.connections.find(tenant.id, integration)
+    if connection is not None and connection.is_active and integration in {r.name for r in host.plugins.loaded()}:
+        host.status(tenant, integration, refresh=False)
 
 
 def subscriptions_of(host: Host, tenant_id: str, integration: str | None = None) -> list[Subscription]:
@@ -130,7 +141,7 @@ async def create_key(request: Request) -> Response:
     if not integration:
         raise ValidationFailed('Say which integration the key is for: {"integration": "zapier"}.',
                                code="integration_missing")
-    key, plaintext = await run_in_threadpool(create_api_key, host, tenant.id, integration,
+    key, plaintext = await run_in_threadpool(create_api_key, host, tenant, integration,
                                              str(body.get("label") or ""))
     return JSONResponse({"api_key": api_key_json(key), "key": plaintext}, status_code=201,
                         headers={"Cache-Control": "no-store"})
@@ -139,7 +150,7 @@ async def create_key(request: Request) -> Response:
 async def revoke_key(request: Request) -> Response:
     tenant = await require_tenant(request)
     host = host_of(request)
-    key = await run_in_threadpool(revoke_api_key, host, tenant.id, request.path_params["id"])
+    key = await run_in_threadpool(revoke_api_key, host, tenant, request.path_params["id"])
     return JSONResponse({"api_key": api_key_json(key)})
 
 

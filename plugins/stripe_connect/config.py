@@ -41,7 +41,7 @@ class StripeConnectConfig:
 
     secret_key: Secret = attrs.field(validator=_platform_key)
     client_id: str = attrs.field(validator=_client_id)
-    webhook_secrets: Secret = Secret("")
+    webhook_secrets: Secret = attrs.field(factory=lambda: Secret(""))
     application_fee_percent: float = attrs.field(default=0.0, converter=float, validator=_percent)
     api_base: str = attrs.field(default=DEFAULT_API_BASE, validator=_base)
     connect_base: str = attrs.field(default=DEFAULT_CONNECT_BASE, validator=_base)

@@ -97,7 +97,7 @@ def _complete_oauth(ctx: IntegrationContext, params: Mapping[str, str]) -> Conne
     client = make_client(_config(ctx))
     try:
         with stripe_errors("connecting your account"):
-            token = client.oauth.token({"grant_type": "authorization_code", "code": code}, platform())
+            token = client.oauth.token({"grant_type": "authorization_code", "code": code}, platform()).to_dict()
     except ConnectError as exc:
         if isinstance(exc.__cause__, stripe.oauth_error.InvalidGrantError):
             raise ConnectError("This Stripe authorization was already used or has expired. Press Connect "

@@ -118,7 +118,7 @@ def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: 
     if not payment_intent or not event.account:
         return None
     intent = make_client(ctx.config).v1.payment_intents.retrieve(payment_intent, options=on_account(event.account))
-    return _id_of(intent.get("latest_charge"))
+    return _id_of(intent.to_dict().get("latest_charge"))
 
 
 def charge_refunded(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:

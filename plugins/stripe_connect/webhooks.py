@@ -39,16 +39,20 @@ def verify(config: StripeConnectConfig, request: InboundRequest) -> list[Inbound
         raise WebhookRejected("Missing Stripe-Signature header: only Stripe's signed webhooks are accepted here.",
                               code="signature_missing", http_status=400)
     _check_signature(request.body, header, secrets, config.webhook_tolerance)
-    event = _parse(request.body)
+    return [inbound_event(_parse(request.body))]
+
+
+def inbound_event(event: Mapping[str, Any]) -> InboundEvent:
+    """A Stripe event (from a webhook or the events API) as the host stores it."""
     created = event.get("created")
-    return [InboundEvent(
+    return InboundEvent(
         external_id=str(event["id"]),
         type=str(event["type"]),
-        payload=event,
+        payload=dict(event),
         account=event.get("account"),
         livemode=bool(event.get("livemode")),
         occurred_at=datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None,
-    )]
+    )
 
 
 def _check_signature(body: bytes, header: str, secrets: list[str], tolerance: int) -> None:

@@ -460,10 +460,7 @@ def create_account_link(ctx: Context) -> dict[str, Any]:
             param="account",
         )
     account = sandbox.accounts[account_id]
-    if (
-        params["type"] == "account_update"
-        and account["controller"].get("requirement_collection") != "application"
-    ):
+    if params["type"] == "account_update" and account["controller"].get("requirement_collection") != "application":
         raise StripeError(
             "You cannot create `account_update` type Account Links for accounts where the platform does not "
             "collect requirements (controller[requirement_collection]=stripe).",

@@ -133,9 +133,7 @@ async def read_params(request: Request) -> dict[str, Any]:
         body = await request.body()
         content_type = request.headers.get("content-type", "")
         if body and "json" in content_type:
-            raise StripeError(
-                "Invalid request: the v1 API accepts only application/x-www-form-urlencoded bodies."
-            )
+            raise StripeError("Invalid request: the v1 API accepts only application/x-www-form-urlencoded bodies.")
         params.update(parse_query(body))
     return params
 

@@ -62,6 +62,7 @@ def page_routes() -> list[Route]:
         Route("/oauth/deauthorize", oauth.deauthorize_endpoint, methods=post),
         Route("/setup/s/{account}/{token}", pages.onboarding_link, methods=get),
         Route("/setup/session/{session_id}", pages.onboarding_submit, methods=post),
+        Route("/dashboard", pages.dashboard_index, methods=get),
         Route("/dashboard/{account}", pages.dashboard, methods=get),
         Route("/dashboard/{account}/{action}", pages.dashboard_action, methods=post),
         Route("/checkout/pay/{session_id}", checkout.pay_page, methods=get),

@@ -110,9 +110,7 @@ PRICE_UPDATE = Obj(
 )
 
 
-def new_product(
-    sandbox: Sandbox, params: dict[str, Any], account: str | None, livemode: bool
-) -> dict[str, Any]:
+def new_product(sandbox: Sandbox, params: dict[str, Any], account: str | None, livemode: bool) -> dict[str, Any]:
     now = sandbox.now()
     product_id = params.get("id") or ids.new_id("prod", 14)
     if sandbox.find("product", product_id) is not None:
@@ -187,12 +185,7 @@ def _check_amount(params: dict[str, Any], prefix: str = "") -> None:
     has_decimal = params.get("unit_amount_decimal") is not None
     if has_amount and has_decimal:
         raise exclusive_parameters(prefix + "unit_amount", prefix + "unit_amount_decimal")
-    if (
-        not has_amount
-        and not has_decimal
-        and not params.get("custom_unit_amount")
-        and not params.get("tiers")
-    ):
+    if not has_amount and not has_decimal and not params.get("custom_unit_amount") and not params.get("tiers"):
         raise missing_parameter(prefix + "unit_amount")
 
 
@@ -212,9 +205,7 @@ def create_product(ctx: Context) -> dict[str, Any]:
         origin=ctx.origin,
     )
     if ctx.params.get("default_price_data"):
-        price = new_price(
-            sandbox, ctx.params["default_price_data"], product["id"], caller.account, caller.livemode
-        )
+        price = new_price(sandbox, ctx.params["default_price_data"], product["id"], caller.account, caller.livemode)
         product["default_price"] = price["id"]
         emit(
             sandbox,
@@ -240,9 +231,7 @@ def update_product(ctx: Context) -> dict[str, Any]:
     from .events import diff
 
     caller, sandbox, params = ctx.caller, ctx.sandbox, ctx.params
-    product = sandbox.lookup(
-        "product", ctx.path_params["id"], account=caller.account, livemode=caller.livemode
-    )
+    product = sandbox.lookup("product", ctx.path_params["id"], account=caller.account, livemode=caller.livemode)
     before = sandbox.snapshot(product)
     for key, value in params.items():
         if key == "metadata":
@@ -309,9 +298,7 @@ def create_price(ctx: Context) -> dict[str, Any]:
 
 @endpoint(Obj({}))
 def retrieve_price(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "price", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode
-    )
+    return ctx.sandbox.lookup("price", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode)
 
 
 @endpoint(PRICE_UPDATE)

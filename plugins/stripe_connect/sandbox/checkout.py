@@ -182,9 +182,7 @@ def _resolve_items(ctx: Context, mode: str) -> list[dict[str, Any]]:
         if line.get("quantity") is None:
             raise StripeError(f"Quantity is required. Add `quantity` to `{path}`", param=f"{path}[quantity]")
         if price["unit_amount"] is None:
-            raise StripeError(
-                "Prices without a unit_amount cannot be used in Checkout.", param=f"{path}[price]"
-            )
+            raise StripeError("Prices without a unit_amount cannot be used in Checkout.", param=f"{path}[price]")
         if mode == "payment" and price["type"] == "recurring":
             raise StripeError(
                 "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode "
@@ -258,13 +256,9 @@ def _inline_price(ctx: Context, data: dict[str, Any], path: str) -> dict[str, An
 def _check_mode_options(ctx: Context, mode: str) -> None:
     params, caller = ctx.params, ctx.caller
     if params.get("payment_intent_data") is not None and mode != "payment":
-        raise StripeError(
-            f"You can not pass `payment_intent_data` in `{mode}` mode.", param="payment_intent_data"
-        )
+        raise StripeError(f"You can not pass `payment_intent_data` in `{mode}` mode.", param="payment_intent_data")
     if params.get("subscription_data") is not None and mode != "subscription":
-        raise StripeError(
-            f"You can not pass `subscription_data` in `{mode}` mode.", param="subscription_data"
-        )
+        raise StripeError(f"You can not pass `subscription_data` in `{mode}` mode.", param="subscription_data")
     direct = caller.account is not None
     pid = params.get("payment_intent_data") or {}
     if pid.get("application_fee_amount") is not None and not direct and not pid.get("transfer_data"):
@@ -288,12 +282,11 @@ def _check_mode_options(ctx: Context, mode: str) -> None:
                 "account (using an OAuth key or Stripe-Account header) or with `transfer_data[destination]`.",
                 param="subscription_data[application_fee_percent]",
             )
-    if params.get("ui_mode") in ("embedded", "custom"):
-        if params.get("success_url") or params.get("cancel_url"):
-            raise StripeError(
-                f"`success_url` and `cancel_url` are not allowed when ui_mode is `{params['ui_mode']}`.",
-                param="success_url",
-            )
+    if params.get("ui_mode") in ("embedded", "custom") and (params.get("success_url") or params.get("cancel_url")):
+        raise StripeError(
+            f"`success_url` and `cancel_url` are not allowed when ui_mode is `{params['ui_mode']}`.",
+            param="success_url",
+        )
     for url_param in ("success_url", "cancel_url", "return_url"):
         url = params.get(url_param)
         if url is not None and not url.startswith(("http://", "https://")):
@@ -353,8 +346,7 @@ def create_session(ctx: Context) -> dict[str, Any]:
         custom_fields=[],
         custom_text={k: None for k in fixture["custom_text"]},
         customer=params.get("customer"),
-        customer_creation=params.get("customer_creation")
-        or ("if_required" if mode == "payment" else "always"),
+        customer_creation=params.get("customer_creation") or ("if_required" if mode == "payment" else "always"),
         customer_details=None,
         customer_email=params.get("customer_email"),
         discounts=[],
@@ -383,9 +375,7 @@ def create_session(ctx: Context) -> dict[str, Any]:
         payment_method_options={},
         payment_method_types=params.get("payment_method_types") or ["card"],
         payment_status="no_payment_required" if mode == "setup" else "unpaid",
-        phone_number_collection={
-            "enabled": bool((params.get("phone_number_collection") or {}).get("enabled"))
-        },
+        phone_number_collection={"enabled": bool((params.get("phone_number_collection") or {}).get("enabled"))},
         saved_payment_method_options=None,
         shipping_address_collection=None,
         shipping_cost=None,
@@ -395,9 +385,7 @@ def create_session(ctx: Context) -> dict[str, Any]:
         success_url=params.get("success_url"),
         total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         ui_mode=params.get("ui_mode") or "hosted",
-        url=f"{ctx.base_url}/checkout/pay/{session_id}"
-        if params.get("ui_mode") in (None, "hosted")
-        else None,
+        url=f"{ctx.base_url}/checkout/pay/{session_id}" if params.get("ui_mode") in (None, "hosted") else None,
         wallet_options=None,
     )
     sandbox.store("checkout.session", session, caller.account, caller.livemode)
@@ -415,9 +403,7 @@ def expire_if_due(sandbox: Sandbox, session: dict[str, Any]) -> None:
         expire(sandbox, session)
 
 
-def expire(
-    sandbox: Sandbox, session: dict[str, Any], origin: tuple[str | None, str | None] = (None, None)
-) -> None:
+def expire(sandbox: Sandbox, session: dict[str, Any], origin: tuple[str | None, str | None] = (None, None)) -> None:
     scope = sandbox.scope_of(session["id"])
     session["status"] = "expired"
     session["url"] = None
@@ -478,9 +464,7 @@ def line_items(sandbox: Sandbox, session: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- paying ------------------------------------------------------------------------------------------------------
-def pay(
-    sandbox: Sandbox, session_id: str, *, email: str | None = None, name: str | None = None
-) -> dict[str, Any]:
+def pay(sandbox: Sandbox, session_id: str, *, email: str | None = None, name: str | None = None) -> dict[str, Any]:
     """Complete an open session as a successful card payment; returns the completed session."""
     with sandbox.lock:
         scope = sandbox.scope_of(session_id)
@@ -728,12 +712,8 @@ async def pay_page(request: Request) -> Response:
         items = copy.deepcopy(sandbox.session_extras.get(session["id"], {}).get("items", []))
         account_id = sandbox.scope_of(session["id"]).account
         account = sandbox.accounts.get(account_id or "")
-        merchant = (
-            (account or {}).get("business_profile", {}).get("name") if account else sandbox.platform_name
-        )
-    return render(
-        request, "checkout.html", session=session, items=items, merchant=merchant or account_id, error=None
-    )
+        merchant = (account or {}).get("business_profile", {}).get("name") if account else sandbox.platform_name
+    return render(request, "checkout.html", session=session, items=items, merchant=merchant or account_id, error=None)
 
 
 async def pay_submit(request: Request) -> Response:
@@ -769,9 +749,7 @@ async def pay_submit(request: Request) -> Response:
             error=DECLINED_CARDS[card],
         )
     try:
-        completed = pay(
-            sandbox, session["id"], email=form.get("email") or None, name=form.get("name") or None
-        )
+        completed = pay(sandbox, session["id"], email=form.get("email") or None, name=form.get("name") or None)
     except StripeError as exc:
         return error_page(request, exc.message)
     if completed["success_url"]:

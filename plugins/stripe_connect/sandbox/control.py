@@ -131,9 +131,7 @@ def set_requirements(sandbox: Sandbox, request: Request, body: dict[str, Any]) -
     derived) ``charges_enabled``, ``payouts_enabled``, ``details_submitted``; emits ``account.updated``."""
     unknown = sorted(set(body) - set(STATUS_FIELDS) - set(REQUIREMENT_FIELDS))
     if unknown:
-        raise StripeError(
-            f"Received unknown parameter: {unknown[0]}", code="parameter_unknown", param=unknown[0]
-        )
+        raise StripeError(f"Received unknown parameter: {unknown[0]}", code="parameter_unknown", param=unknown[0])
     account_id = _account(sandbox, request.path_params["id"])["id"]
 
     def mutate(account: dict[str, Any]) -> None:
@@ -220,8 +218,7 @@ def list_events(sandbox: Sandbox, request: Request, body: dict[str, Any]) -> Any
         "data": [
             s.obj
             for s in sandbox.events
-            if (account is None or s.account == account)
-            and (event_type is None or s.obj["type"] == event_type)
+            if (account is None or s.account == account) and (event_type is None or s.obj["type"] == event_type)
         ]
     }
 
@@ -248,9 +245,7 @@ def list_endpoints(sandbox: Sandbox, request: Request, body: dict[str, Any]) -> 
 def add_endpoint(sandbox: Sandbox, request: Request, body: dict[str, Any]) -> Any:
     """``POST /_sandbox/webhook_endpoints`` ``{"url", "secret", "connect": true}``."""
     try:
-        endpoint = sandbox.add_webhook_endpoint(
-            body["url"], body["secret"], connect=body.get("connect", True)
-        )
+        endpoint = sandbox.add_webhook_endpoint(body["url"], body["secret"], connect=body.get("connect", True))
     except KeyError as exc:
         raise StripeError(f"Missing required param: {exc.args[0]}.", code="parameter_missing") from exc
     except ValueError as exc:

@@ -61,9 +61,7 @@ class OAuthError(Exception):
         self.status = status
 
     def response(self) -> JSONResponse:
-        return JSONResponse(
-            {"error": self.error, "error_description": self.description}, status_code=self.status
-        )
+        return JSONResponse({"error": self.error, "error_description": self.description}, status_code=self.status)
 
 
 def unknown_parameter(param: str) -> StripeError:
@@ -83,9 +81,7 @@ def exclusive_parameters(*params: str) -> StripeError:
 
 
 def resource_missing(object_name: str, object_id: str, param: str | None = "id") -> StripeError:
-    return StripeError(
-        f"No such {object_name}: '{object_id}'", status=404, code="resource_missing", param=param
-    )
+    return StripeError(f"No such {object_name}: '{object_id}'", status=404, code="resource_missing", param=param)
 
 
 def invalid(message: str, param: str | None, code: str | None = None) -> StripeError:

@@ -119,11 +119,7 @@ def _authorize_page(
     request: Request, sandbox: Sandbox, areq: AuthorizeRequest, *, error: str | None = None, status: int = 200
 ) -> Response:
     with sandbox.lock:
-        choices = (
-            [a for a in sandbox.accounts.values() if a["email"] == areq.email]
-            if areq.email is not None
-            else []
-        )
+        choices = [a for a in sandbox.accounts.values() if a["email"] == areq.email] if areq.email is not None else []
     return render(
         request,
         "authorize.html",
@@ -246,9 +242,7 @@ def _platform_mode(request: Request, sandbox: Sandbox, params: dict[str, Any]) -
 
 def _issue(sandbox: Sandbox, account: str, livemode: bool, scope: str, kind: str) -> Token:
     prefix = {"access": "sk_live_" if livemode else "sk_test_", "refresh": "rt_"}[kind]
-    token = Token(
-        token=prefix + ids.random_part(60), kind=kind, account=account, livemode=livemode, scope=scope
-    )
+    token = Token(token=prefix + ids.random_part(60), kind=kind, account=account, livemode=livemode, scope=scope)
     sandbox.tokens[token.token] = token
     return token
 
@@ -350,8 +344,7 @@ async def deauthorize_endpoint(request: Request) -> Response:
         if not deauthorize(sandbox, account_id):
             raise OAuthError(
                 "invalid_client",
-                f"This application is not connected to stripe account {account_id}, or that account does "
-                "not exist.",
+                f"This application is not connected to stripe account {account_id}, or that account does not exist.",
                 status=401,
             )
         return JSONResponse({"stripe_user_id": account_id})

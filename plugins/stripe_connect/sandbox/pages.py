@@ -28,9 +28,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
 
 def error_page(request: Request, message: str, *, status: int = 400) -> HTMLResponse:
     """What Stripe shows instead of redirecting when the request itself cannot be trusted."""
-    return render(
-        request, "message.html", status=status, title="Something went wrong", message=message, error=True
-    )
+    return render(request, "message.html", status=status, title="Something went wrong", message=message, error=True)
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -104,6 +102,14 @@ def _apply_form(account: dict[str, Any], form: dict[str, str]) -> None:
 
 
 # -- dashboard ---------------------------------------------------------------------------------------------------
+async def dashboard_index(request: Request) -> Response:
+    """``GET /dashboard``: every sandbox account, linking to its dashboard (a stand-in for Stripe's login)."""
+    sandbox = sandbox_of(request)
+    with sandbox.lock:
+        accounts = sorted(sandbox.accounts.values(), key=lambda a: a["created"], reverse=True)
+        return render(request, "dashboard_index.html", accounts=accounts, platform_name=sandbox.platform_name)
+
+
 async def dashboard(request: Request) -> Response:
     """``GET /dashboard/{account}``: the account's status, requirements, and what its owner can do."""
     sandbox = sandbox_of(request)
@@ -112,9 +118,7 @@ async def dashboard(request: Request) -> Response:
         account = sandbox.accounts.get(account_id)
         if account is None:
             return error_page(request, f"No such account: '{account_id}'", status=404)
-        connected = [
-            "live" if mode else "test" for mode in (False, True) if sandbox.is_connected(account_id, mode)
-        ]
+        connected = ["live" if mode else "test" for mode in (False, True) if sandbox.is_connected(account_id, mode)]
         notice = request.query_params.get("notice")
         return render(
             request,
@@ -147,9 +151,7 @@ async def dashboard_action(request: Request) -> Response:
             change_account(sandbox, account_id, mutate)
             notice = "Information provided and verified."
         elif action == "disconnect":
-            notice = (
-                "Platform disconnected." if deauthorize(sandbox, account_id) else "No platform was connected."
-            )
+            notice = "Platform disconnected." if deauthorize(sandbox, account_id) else "No platform was connected."
         else:
             return error_page(request, f"Unknown action: {action}", status=404)
     return RedirectResponse(f"/dashboard/{account_id}?notice={notice.replace(' ', '+')}", status_code=303)

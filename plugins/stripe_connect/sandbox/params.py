@@ -70,9 +70,7 @@ class Int(Spec):
 
     def convert(self, value: Any, path: str) -> Any:
         if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
-            raise StripeError(
-                f"Invalid integer: {_show(value)}", code="parameter_invalid_integer", param=path
-            )
+            raise StripeError(f"Invalid integer: {_show(value)}", code="parameter_invalid_integer", param=path)
         number = int(value)
         if self.minimum is not None and number < self.minimum:
             raise StripeError(f"This value must be greater than or equal to {self.minimum}.", param=path)
@@ -115,9 +113,7 @@ class Enum(Spec):
 class Obj(Spec):
     """A hash with a fixed set of keys; ``required`` keys must be present."""
 
-    def __init__(
-        self, fields: Mapping[str, Spec], *, required: Iterable[str] = (), unsettable: bool = True
-    ) -> None:
+    def __init__(self, fields: Mapping[str, Spec], *, required: Iterable[str] = (), unsettable: bool = True) -> None:
         super().__init__(unsettable=unsettable)
         self.fields = dict(fields)
         self.required = tuple(required)
@@ -169,9 +165,7 @@ class Metadata(Spec):
             if not isinstance(item, str):
                 raise StripeError(f"Invalid string: {_show(item)}", param=join(path, key))
             if len(item) > 500:
-                raise StripeError(
-                    "Metadata values can have a maximum length of 500 characters.", param=join(path, key)
-                )
+                raise StripeError("Metadata values can have a maximum length of 500 characters.", param=join(path, key))
         return dict(value)
 
 

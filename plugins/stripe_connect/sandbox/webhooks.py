@@ -84,9 +84,7 @@ class WebhookSender:
         for endpoint in endpoints:
             self._schedule(0.0, _Job(event_id, body, endpoint, 1, "initial"))
 
-    def resend(
-        self, event_id: str, body: str, endpoints: list[WebhookEndpoint], times: int, concurrent: bool
-    ) -> None:
+    def resend(self, event_id: str, body: str, endpoints: list[WebhookEndpoint], times: int, concurrent: bool) -> None:
         """Deliver the same event again ``times`` times per endpoint (all at once when ``concurrent``)."""
         self._ensure_started()
         if concurrent:

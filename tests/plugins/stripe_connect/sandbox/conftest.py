@@ -95,6 +95,13 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
+def second_receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def sandbox(receiver: WebhookReceiver) -> Iterator[SandboxServer]:
     server = SandboxServer(
         secret_key=SECRET_KEY,
@@ -201,9 +208,7 @@ class Kit:
         """Authorize page → register a new account → Connect; returns the redirect's query parameters."""
         page = self.register_on_page(self.authorize_page(state), email, status)
         account_id = page.split('name="account" id="account-')[1].split('"')[0]
-        decided = self.http.post(
-            form_action(page, "decide-form"), data={"account": account_id, "decision": "connect"}
-        )
+        decided = self.http.post(form_action(page, "decide-form"), data={"account": account_id, "decision": "connect"})
         assert decided.status_code == 302, decided.text
         return query_of(decided.headers["location"])
 
@@ -225,9 +230,7 @@ class Kit:
         """A one-time checkout session on ``account``, paid through the controls; returns the session."""
         options: Any = {"stripe_account": account}
         product = self.client.v1.products.create({"name": "Course"}, options)
-        price = self.client.v1.prices.create(
-            {"product": product.id, "unit_amount": amount, "currency": "usd"}, options
-        )
+        price = self.client.v1.prices.create({"product": product.id, "unit_amount": amount, "currency": "usd"}, options)
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [{"price": price.id, "quantity": 1}],
@@ -242,7 +245,5 @@ class Kit:
 
 
 @pytest.fixture
-def kit(
-    sandbox: SandboxServer, client: stripe.StripeClient, http: httpx.Client, receiver: WebhookReceiver
-) -> Kit:
+def kit(sandbox: SandboxServer, client: stripe.StripeClient, http: httpx.Client, receiver: WebhookReceiver) -> Kit:
     return Kit(sandbox, client, http, receiver)

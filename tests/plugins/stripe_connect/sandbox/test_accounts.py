@@ -30,17 +30,18 @@ def test_account_has_the_field_set_of_stripes_example_account(kit):
     import json
     from importlib import resources
 
-    fixture = json.loads(
-        resources.files("plugins.stripe_connect.sandbox").joinpath("fixtures.json").read_text()
-    )["resources"]["account"]
+    fixture = json.loads(resources.files("plugins.stripe_connect.sandbox").joinpath("fixtures.json").read_text())[
+        "resources"
+    ]["account"]
     account = _new_account(kit)
     assert set(account.to_dict()) == set(fixture)
     assert set(account.requirements.to_dict()) == set(fixture["requirements"])
 
 
 def test_account_created_with_controller_properties(kit):
-    account = kit.client.v1.accounts.create({"controller": {"stripe_dashboard": {"type": "full"},
-                                                            "fees": {"payer": "account"}}})
+    account = kit.client.v1.accounts.create(
+        {"controller": {"stripe_dashboard": {"type": "full"}, "fees": {"payer": "account"}}}
+    )
     assert account.type == "standard"
     assert account.controller.stripe_dashboard.type == "full"
 
@@ -76,10 +77,14 @@ def test_updating_an_account_satisfies_matching_requirements_and_emits_account_u
 
 def test_account_link_points_to_a_sandbox_onboarding_page(kit):
     account = _new_account(kit)
-    link = kit.client.v1.account_links.create({
-        "account": account.id, "refresh_url": "https://site.example/refresh",
-        "return_url": "https://site.example/return", "type": "account_onboarding",
-    })
+    link = kit.client.v1.account_links.create(
+        {
+            "account": account.id,
+            "refresh_url": "https://site.example/refresh",
+            "return_url": "https://site.example/return",
+            "type": "account_onboarding",
+        }
+    )
     assert link.object == "account_link"
     assert link.url.startswith(kit.server.url + "/setup/s/" + account.id + "/")
     assert link.expires_at == link.created + 300
@@ -97,10 +102,14 @@ def test_account_link_requires_account_and_type(kit):
 
 
 def _link(kit, account_id):
-    return kit.client.v1.account_links.create({
-        "account": account_id, "refresh_url": "https://site.example/refresh",
-        "return_url": "https://site.example/return", "type": "account_onboarding",
-    })
+    return kit.client.v1.account_links.create(
+        {
+            "account": account_id,
+            "refresh_url": "https://site.example/refresh",
+            "return_url": "https://site.example/return",
+            "type": "account_onboarding",
+        }
+    )
 
 
 def test_expired_account_link_redirects_to_refresh_url(kit):
@@ -122,8 +131,10 @@ def test_account_link_is_single_use(kit):
 def test_onboarding_submit_and_verify_enables_the_account_and_returns(kit):
     account = _new_account(kit)
     page = kit.http.get(kit.path_of(_link(kit, account.id).url)).text
-    response = kit.http.post(kit.form_action(page, "onboarding-form"),
-                             data={"business_name": "Creator Co", "url": "https://creator.example", "action": "verify"})
+    response = kit.http.post(
+        kit.form_action(page, "onboarding-form"),
+        data={"business_name": "Creator Co", "url": "https://creator.example", "action": "verify"},
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "https://site.example/return"
     after = kit.client.v1.accounts.retrieve(account.id)
@@ -146,8 +157,10 @@ def test_onboarding_submit_leaving_verification_pending(kit):
 
 def test_requirements_change_emits_a_signed_account_updated_webhook(kit):
     account_id = kit.connected_account(verified=True)
-    kit.control(f"/accounts/{account_id}/requirements",
-                {"currently_due": ["individual.verification.document"], "past_due": ["individual.verification.document"]})
+    kit.control(
+        f"/accounts/{account_id}/requirements",
+        {"currently_due": ["individual.verification.document"], "past_due": ["individual.verification.document"]},
+    )
 
     def received():
         return [r for r in kit.receiver.received if '"account.updated"' in r["body"]]
@@ -168,8 +181,9 @@ def test_signature_does_not_verify_with_another_secret(kit):
     kit.control(f"/accounts/{account_id}/requirements", {"past_due": ["external_account"]})
     delivery = kit.receiver.wait_for(lambda: kit.receiver.received)[0]
     with pytest.raises(stripe.SignatureVerificationError):
-        stripe.WebhookSignature.verify_header(delivery["body"], delivery["headers"]["Stripe-Signature"],
-                                              "whsec_other", tolerance=300)
+        stripe.WebhookSignature.verify_header(
+            delivery["body"], delivery["headers"]["Stripe-Signature"], "whsec_other", tolerance=300
+        )
 
 
 def test_dashboard_shows_status_and_providing_information_enables_charges(kit):
@@ -200,3 +214,17 @@ def test_oauth_connected_standard_accounts_only_accept_metadata_updates(kit):
     kit.client.v1.accounts.update(token.stripe_user_id, {"metadata": {"tenant": "t1"}})
     with pytest.raises(stripe.PermissionError):
         kit.client.v1.accounts.update(token.stripe_user_id, {"email": "other@example.com"})
+
+
+def test_dashboard_index_links_every_account(kit):
+    account_id = kit.connected_account(email="listed@example.com")
+    page = kit.http.get("/dashboard")
+    assert page.status_code == 200
+    assert f'href="/dashboard/{account_id}"' in page.text
+    assert "Stripe sandbox — not Stripe" in page.text
+
+
+def test_every_html_page_carries_the_sandbox_banner(kit):
+    assert "Stripe sandbox — not Stripe" in kit.http.get("/dashboard/acct_unknown").text
+    assert "Stripe sandbox — not Stripe" in kit.http.get("/checkout/pay/cs_test_unknown").text
+    assert "Stripe sandbox — not Stripe" in kit.http.get("/nowhere").text

@@ -99,8 +99,9 @@ def test_refresh_token_grants_a_new_access_token(kit):
 
 def test_deny_redirects_with_access_denied_and_state(kit):
     page = kit.authorize_page(state="s-1")
-    response = kit.http.post(kit.form_action(page, "signin-form").replace("signin", "decide"),
-                             data={"decision": "deny"})
+    response = kit.http.post(
+        kit.form_action(page, "signin-form").replace("signin", "decide"), data={"decision": "deny"}
+    )
     assert response.status_code == 302
     assert response.headers["location"].startswith(kit.REDIRECT_URI + "?")
     assert kit.query_of(response.headers["location"]) == {
@@ -132,10 +133,15 @@ def test_sign_in_with_an_unknown_email_shows_an_error(kit):
 
 
 def test_unknown_client_id_shows_an_error_page_instead_of_redirecting(kit):
-    response = kit.http.get("/oauth/authorize", params={
-        "client_id": "ca_unknown", "response_type": "code", "scope": "read_write",
-        "redirect_uri": kit.REDIRECT_URI,
-    })
+    response = kit.http.get(
+        "/oauth/authorize",
+        params={
+            "client_id": "ca_unknown",
+            "response_type": "code",
+            "scope": "read_write",
+            "redirect_uri": kit.REDIRECT_URI,
+        },
+    )
     assert response.status_code == 400
     assert "location" not in response.headers
     assert "Stripe sandbox — not Stripe" in response.text
@@ -163,7 +169,9 @@ def test_deauthorize_disconnects_and_emits_account_application_deauthorized(kit)
     events = kit.receiver.wait_for_event("account.application.deauthorized")
     assert events[0]["account"] == token.stripe_user_id
     assert events[0]["data"]["object"] == {
-        "id": kit.CLIENT_ID, "name": "Intellectra Test Platform", "object": "application"
+        "id": kit.CLIENT_ID,
+        "name": "Intellectra Test Platform",
+        "object": "application",
     }
     with pytest.raises(stripe.PermissionError) as excinfo:
         kit.client.v1.accounts.retrieve(token.stripe_user_id)

@@ -1,0 +1,226 @@
+"""Delivery: outbox rows → signed POSTs to their targets, retried on a schedule until delivered or dead.
+
+Per batch: claim due rows (one short transaction), POST them concurrently with one
+``httpx.AsyncClient`` (no redirects, a hard per-request deadline), then record every attempt in
+one transaction. Outcomes: 2xx ``delivered``; 410 ``cancelled`` and the subscription removed;
+429 waits for ``Retry-After``; anything else (5xx, 3xx, other 4xx, timeout, network error) waits
+for the next step of the schedule, and after the last one the row is ``dead`` — visible in
+``deliveries list`` and re-queued by ``deliveries retry``. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+from sqlalchemy import bindparam
+
+from core.pipeline.claims import claim_due, new_worker_id, still_ours
+from core.pipeline.retry_after import parse_retry_after
+from core.pipeline.signing import Signer
+from core.redact import redact
+from core.store.tables import deliveries
+
+if TYPE_CHECKING:
+    from core.pipeline import Pipeline
+
+log = logging.getLogger("intellectra.pipeline.delivery")
+
+DELIVERED, PENDING, DEAD, CANCELLED = "delivered", "pending", "dead", "cancelled"
+SNIPPET = 200
+
+
+@attrs.frozen(kw_only=True)
+class Attempt:
+    """The result of one POST: the status code (if any answer came) and what to record."""
+
+    delivery_id: str
+    status: str
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime
+    tenant_id: str
+    subscription_id: str | None
+
+
+@attrs.define(kw_only=True)
+class DeliveryReport:
+    claimed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    cancelled: int = 0
+    lost: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        for field in attrs.fields(DeliveryReport):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+class Deliverer:
+    def __init__(self, pipeline: Pipeline, *, worker_id: str | None = None) -> None:
+        self.pipeline = pipeline
+        self.host = pipeline.host
+        self.worker_id = worker_id or new_worker_id()
+        self.signer = Signer(pipeline.host.secrets)
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client for a run of batches (connections to receivers are reused)."""
+        config = self.pipeline.config
+        limits = httpx.Limits(max_connections=config.delivery_concurrency,
+                              max_keepalive_connections=config.delivery_concurrency)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(config.delivery_timeout_seconds), limits=limits,
+                                     follow_redirects=False, trust_env=False) as client:
+            yield client
+
+    # ------------------------------------------------------------------ driving
+    async def run_batch(self, client: httpx.AsyncClient, limit: int | None = None) -> DeliveryReport:
+        rows = await asyncio.to_thread(self.claim, limit)
+        if not rows:
+            return DeliveryReport()
+        attempts = await self.send(client, rows)
+        report = await asyncio.to_thread(self.record, attempts)
+        report.claimed = len(rows)
+        return report
+
+    async def drain(self, client: httpx.AsyncClient | None = None) -> DeliveryReport:
+        """Send batches until nothing is due."""
+        total = DeliveryReport()
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(self.client())
+            while True:
+                report = await self.run_batch(client)
+                if report.claimed == 0:
+                    return total
+                total.add(report)
+
+    # ------------------------------------------------------------------ steps
+    def claim(self, limit: int | None = None) -> list[Any]:
+        config = self.pipeline.config
+        engine = self.host.store.engine
+        with engine.begin() as c:
+            return claim_due(c, engine, deliveries, worker_id=self.worker_id, now=self.host.clock.now(),
+                             lease=timedelta(seconds=config.delivery_lease_seconds),
+                             limit=limit or config.delivery_batch_size)
+
+    async def send(self, client: httpx.AsyncClient, rows: Sequence[Any]) -> list[Attempt]:
+        gate = asyncio.Semaphore(self.pipeline.config.delivery_concurrency)
+
+        async def one(row: Any) -> Attempt:
+            async with gate:
+                return await self._post(client, row)
+
+        return list(await asyncio.gather(*(one(r) for r in rows)))
+
+    async def _post(self, client: httpx.AsyncClient, row: Any) -> Attempt:
+        timeout = self.pipeline.config.delivery_timeout_seconds
+        code: int | None = None
+        retry_after: str | None = None
+        snippet = ""
+        try:
+            headers = self.signer.headers(row.id, row.payload, row.secret)
+            async with asyncio.timeout(timeout):
+                request = client.build_request("POST", row.target_url, content=row.payload.encode(), headers=headers)
+                response = await client.send(request, stream=True)
+                try:
+                    code = response.status_code
+                    retry_after = response.headers.get("retry-after")
+                    if not 200 <= code < 300:
+                        snippet = await _read_snippet(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return self._outcome(row, None, f"No answer within {timeout:g} s (timed out).", None)
+        except httpx.TimeoutException:
+            return self._outcome(row, None, f"No answer within {timeout:g} s (timed out).", None)
+        except httpx.HTTPError as exc:
+            return self._outcome(row, None, f"Could not reach the target: {_network_error(exc, row.target_url)}.",
+                                 None)
+        except Exception as exc:  # e.g. a secret that no key opens: record it, never lose the row
+            return self._outcome(row, None, f"Could not send: {redact(str(exc)) or exc.__class__.__name__}", None)
+        return self._outcome(row, code, snippet, retry_after)
+
+    def _outcome(self, row: Any, code: int | None, detail: str, retry_after: str | None) -> Attempt:
+        now = self.host.clock.now()
+        config = self.pipeline.config
+        attempts = row.attempts + 1
+
+        def make(status: str, error: str | None, next_at: datetime = now) -> Attempt:
+            return Attempt(delivery_id=row.id, status=status, status_code=code, error=error, next_attempt_at=next_at,
+                           tenant_id=row.tenant_id, subscription_id=row.subscription_id)
+
+        if code is not None and 200 <= code < 300:
+            return make(DELIVERED, None)
+        if code == 410:
+            return make(CANCELLED, "The target answered 410 Gone, so its subscription was removed and the "
+                                   "delivery will not be retried.")
+        error = detail if code is None else f"The target answered {code}" + (f": {detail}" if detail else ".")
+        wait: timedelta | None = None
+        if code == 429:
+            asked = parse_retry_after(retry_after, now)
+            if asked is not None:
+                wait = min(max(asked, timedelta(seconds=1)), timedelta(seconds=config.max_retry_after_seconds))
+        if wait is None:
+            if attempts > len(config.delivery_schedule):
+                return make(DEAD, f"{error} Gave up after {attempts} attempts; re-queue it with "
+                                  "`intellectra-integrations deliveries retry`.")
+            wait = timedelta(seconds=config.delivery_schedule[attempts - 1])
+        return make(PENDING, error, now + wait)
+
+    def record(self, attempts: Sequence[Attempt]) -> DeliveryReport:
+        """Record every attempt in one transaction, then remove subscriptions that answered 410."""
+        engine = self.host.store.engine
+        now = self.host.clock.now()
+        with engine.begin() as c:
+            ours = still_ours(c, engine, deliveries, [a.delivery_id for a in attempts], worker_id=self.worker_id)
+            mine = [a for a in attempts if a.delivery_id in ours]
+            if mine:
+                stmt = deliveries.update().where(deliveries.c.id == bindparam("b_id")).values(
+                    status=bindparam("b_status"), attempts=deliveries.c.attempts + 1,
+                    last_status_code=bindparam("b_code"), last_error=bindparam("b_error"),
+                    next_attempt_at=bindparam("b_next"), delivered_at=bindparam("b_delivered"),
+                    claimed_by=None, claimed_until=None)
+                c.execute(stmt, [{"b_id": a.delivery_id, "b_status": a.status, "b_code": a.status_code,
+                                  "b_error": a.error, "b_next": a.next_attempt_at,
+                                  "b_delivered": now if a.status == DELIVERED else None} for a in mine])
+        report = DeliveryReport(lost=len(attempts) - len(mine))
+        for a in mine:
+            name = {DELIVERED: "delivered", PENDING: "retried", DEAD: "dead", CANCELLED: "cancelled"}[a.status]
+            setattr(report, name, getattr(report, name) + 1)
+            if a.status != DELIVERED:
+                log.warning("delivery %s: %s", a.delivery_id, a.error)
+        for a in mine:
+            if a.status == CANCELLED and a.subscription_id:
+                self.host.subscriptions.unsubscribe(a.tenant_id, a.subscription_id)
+                log.warning("subscription %s removed: its target answered 410 Gone", a.subscription_id)
+        for name in ("delivered", "retried", "dead", "cancelled", "lost"):
+            self.pipeline.counters.incr("delivery", name, by=getattr(report, name))
+        return report
+
+
+async def _read_snippet(response: httpx.Response) -> str:
+    """The start of an error answer, for ``last_error`` (never the whole body)."""
+    chunks: list[bytes] = []
+    size = 0
+    with contextlib.suppress(httpx.HTTPError):
+        async for chunk in response.aiter_raw():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= SNIPPET:
+                break
+    text = b"".join(chunks)[:SNIPPET].decode("utf-8", "replace").strip()
+    return redact(" ".join(text.split()))
+
+
+def _network_error(exc: httpx.HTTPError, url: str) -> str:
+    """What went wrong, without the target URL (it can be a secret, e.g. a Slack webhook)."""
+    text = str(exc) or exc.__class__.__name__
+    return redact(text.replace(url, "<target>"))

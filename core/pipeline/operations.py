@@ -1,0 +1,158 @@
+"""The operator's view: list inbound events and deliveries, replay events, re-queue deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from core.errors import IntellectraError, NotFound, ValidationFailed
+from core.models import Delivery, DeliveryStatus, InboundStatus, StoredEvent
+from core.pipeline.rows import delivery_from_row, stored_event_from_row
+from core.store.tables import deliveries, inbound_events
+
+if TYPE_CHECKING:
+    from core.host import Host
+
+REPLAY_PAGE = 500
+
+
+class AlreadyDone(IntellectraError):
+    """Replaying or retrying this would repeat an effect that already happened."""
+
+    code = "already_done"
+    http_status = 409
+
+
+def _status(value: str | None, enum: type[InboundStatus] | type[DeliveryStatus], what: str) -> str | None:
+    if value is None:
+        return None
+    allowed = [s.value for s in enum]
+    if value not in allowed:
+        raise ValidationFailed(f"Unknown {what} status {value!r}; use one of {', '.join(allowed)}.",
+                               code="status_unknown")
+    return value
+
+
+class Operations:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    # ------------------------------------------------------------------ inbound events
+    def list_events(self, *, status: str | None = None, integration: str | None = None,
+                    tenant_id: str | None = None, limit: int = 50) -> list[StoredEvent]:
+        """Newest first."""
+        stmt = select(inbound_events).order_by(inbound_events.c.received_at.desc(), inbound_events.c.id.desc())
+        if (wanted := _status(status, InboundStatus, "event")) is not None:
+            stmt = stmt.where(inbound_events.c.status == wanted)
+        if integration is not None:
+            stmt = stmt.where(inbound_events.c.integration == integration)
+        if tenant_id is not None:
+            stmt = stmt.where(inbound_events.c.tenant_id == tenant_id)
+        with self.host.store.read() as c:
+            return [stored_event_from_row(r) for r in c.execute(stmt.limit(max(1, limit)))]
+
+    def get_event(self, event_id: str) -> StoredEvent:
+        with self.host.store.read() as c:
+            row = c.execute(select(inbound_events).where(inbound_events.c.id == event_id)).first()
+        if row is None:
+            raise NotFound(f"No inbound event {event_id!r}; list them with `intellectra-integrations events list`.",
+                           code="event_not_found")
+        return stored_event_from_row(row)
+
+    def replay_event(self, event_id: str, *, force: bool = False) -> StoredEvent:
+        """Queue a failed or ignored event for processing again, with a fresh set of attempts.
+
+        A processed event is refused unless ``force``: replaying it runs its handler again, which
+        emits its domain events (and their deliveries) a second time.
+        """
+        event = self.get_event(event_id)
+        if event.status is InboundStatus.PENDING:
+            return event
+        if event.status is InboundStatus.PROCESSED and not force:
+            raise AlreadyDone(
+                f"Event {event_id} was already processed; replaying it would emit its domain events (and send their "
+                "deliveries) again. If that is what you want, replay it with --force.", code="event_already_processed")
+        now = self.host.clock.now()
+        with self.host.store.begin() as c:
+            c.execute(inbound_events.update().where(inbound_events.c.id == event_id,
+                                                    inbound_events.c.status == event.status.value).values(
+                status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None,
+                last_error=None, processed_at=None))
+        self.host.pipeline.notify_new_events()
+        return self.get_event(event_id)
+
+    def count_events(self, *, status: str, integration: str | None = None) -> int:
+        from sqlalchemy import func
+
+        stmt = select(func.count()).select_from(inbound_events).where(
+            inbound_events.c.status == _status(status, InboundStatus, "event"))
+        if integration is not None:
+            stmt = stmt.where(inbound_events.c.integration == integration)
+        with self.host.store.read() as c:
+            return int(c.execute(stmt).scalar_one())
+
+    def replay_events(self, *, status: str = "failed", integration: str | None = None,
+                      progress: Callable[[int], None] | None = None) -> int:
+        """Replay every failed (or ignored) event, a page per transaction; returns how many."""
+        if _status(status, InboundStatus, "event") not in ("failed", "ignored"):
+            raise ValidationFailed("Bulk replay takes --status failed or --status ignored; replay processed events "
+                                   "one by one with --force.", code="status_not_replayable")
+        total = 0
+        while True:
+            with self.host.store.begin() as c:
+                stmt = select(inbound_events.c.id).where(inbound_events.c.status == status)
+                if integration is not None:
+                    stmt = stmt.where(inbound_events.c.integration == integration)
+                ids = list(c.execute(stmt.limit(REPLAY_PAGE)).scalars())
+                if not ids:
+                    break
+                c.execute(inbound_events.update().where(inbound_events.c.id.in_(ids),
+                                                        inbound_events.c.status == status).values(
+                    status="pending", attempts=0, next_attempt_at=self.host.clock.now(), claimed_by=None,
+                    claimed_until=None, last_error=None, processed_at=None))
+            total += len(ids)
+            if progress is not None:
+                progress(len(ids))
+        if total:
+            self.host.pipeline.notify_new_events()
+        return total
+
+    # ------------------------------------------------------------------ deliveries
+    def list_deliveries(self, *, status: str | None = None, tenant_id: str | None = None,
+                        limit: int = 50) -> list[Delivery]:
+        """Newest first."""
+        stmt = select(deliveries).order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
+        if (wanted := _status(status, DeliveryStatus, "delivery")) is not None:
+            stmt = stmt.where(deliveries.c.status == wanted)
+        if tenant_id is not None:
+            stmt = stmt.where(deliveries.c.tenant_id == tenant_id)
+        with self.host.store.read() as c:
+            return [delivery_from_row(r) for r in c.execute(stmt.limit(max(1, limit)))]
+
+    def get_delivery(self, delivery_id: str, *, tenant_id: str | None = None) -> Delivery:
+        stmt = select(deliveries).where(deliveries.c.id == delivery_id)
+        if tenant_id is not None:
+            stmt = stmt.where(deliveries.c.tenant_id == tenant_id)
+        with self.host.store.read() as c:
+            row = c.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"No delivery {delivery_id!r}; list them with `intellectra-integrations deliveries list`.",
+                           code="delivery_not_found")
+        return delivery_from_row(row)
+
+    def retry_delivery(self, delivery_id: str, *, tenant_id: str | None = None) -> Delivery:
+        """Send a dead, cancelled or waiting delivery now, with a fresh retry schedule."""
+        delivery = self.get_delivery(delivery_id, tenant_id=tenant_id)
+        if delivery.status is DeliveryStatus.DELIVERED:
+            raise AlreadyDone(f"Delivery {delivery_id} was already delivered"
+                              f"{' at ' + delivery.delivered_at.isoformat() if delivery.delivered_at else ''}; "
+                              "there is nothing to retry.", code="delivery_already_delivered")
+        with self.host.store.begin() as c:
+            c.execute(deliveries.update().where(deliveries.c.id == delivery_id,
+                                                deliveries.c.status == delivery.status.value).values(
+                status="pending", attempts=0, next_attempt_at=self.host.clock.now(), claimed_by=None,
+                claimed_until=None))
+        self.host.pipeline.notify_new_deliveries()
+        return self.get_delivery(delivery_id)

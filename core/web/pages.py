@@ -1,0 +1,235 @@
+"""Settings > Integrations: the server-rendered page and the form posts behind its buttons.
+
+Every form posts to a route here (CSRF-checked by ``core.web.csrf``), which calls the same host
+operations as the JSON API and answers with a redirect back to the page and a flash message (or
+with a redirect to the provider, to connect). A new API key is the exception: it is rendered in the
+response to the post itself, never stored in the session, so it is shown exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from core.errors import IntellectraError
+from core.models import ApiKey, Tenant
+from core.web.api import FLASH_KEY
+from core.web.identity import base_url_of, current_tenant, host_of
+from core.web.settings_view import build_view
+from core.web.signin import SETTINGS_PATH, login_url, signin_routes
+from core.web.templating import STATIC_DIR, STATIC_PREFIX, render, root_path
+from core.web.tenant_api import create_api_key, retry_delivery, revoke_api_key
+
+Handler = Callable[[Request, Tenant], Awaitable[Response]]
+
+HEADLINES = {
+    "connected": "Connected",
+    "action_required": "Connected, but action is required",
+    "needs_reauth": "Connected, but it needs signing in again",
+    "account_already_connected": "This account is connected to another site",
+    "access_denied": "You cancelled connecting",
+    "connect_state_expired": "The connect link expired",
+    "connect_state_used": "That connect link was already used",
+    "disconnected": "Disconnected",
+    "refreshed": "Status refreshed",
+    "api_key_revoked": "API key revoked",
+    "delivery_retried": "Delivery queued again",
+}
+KIND_HEADLINES = {"success": "Done", "warning": "Almost there", "error": "That did not work", "info": "Note"}
+
+
+def flash(request: Request, kind: str, message: str, *, code: str = "", integration: str = "") -> None:
+    request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
+
+
+def pop_flash(request: Request) -> dict[str, str] | None:
+    raw = request.session.pop(FLASH_KEY, None)
+    if not isinstance(raw, dict) or not raw.get("message"):
+        return None
+    kind = raw.get("kind") if raw.get("kind") in KIND_HEADLINES else "info"
+    code = str(raw.get("code") or "")
+    return {"kind": str(kind), "message": str(raw["message"]), "code": code,
+            "headline": HEADLINES.get(code, KIND_HEADLINES[str(kind)]), "integration": str(raw.get("integration", ""))}
+
+
+def back(request: Request, anchor: str = "") -> Response:
+    return RedirectResponse(f"{root_path(request)}{SETTINGS_PATH}{'#' + anchor if anchor else ''}", status_code=303)
+
+
+def signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Run ``handler`` for the signed-in tenant; send anyone else to the sign-in page."""
+
+    async def endpoint(request: Request) -> Response:
+        tenant = await current_tenant(request)
+        if tenant is None:
+            return RedirectResponse(login_url(request), status_code=303)
+        return await handler(request, tenant)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _title(request: Request, name: str) -> str:
+    record = host_of(request).plugins.records.get(name)
+    return record.info.title if record and record.info else name
+
+
+# ---------------------------------------------------------------------------- the page
+async def settings_page(request: Request, tenant: Tenant, *, new_key: tuple[ApiKey, str] | None = None,
+                        status_code: int = 200) -> Response:
+    """The page: one card per integration, recent events, deliveries needing attention."""
+    view = await run_in_threadpool(build_view, host_of(request), tenant)
+    return render(request, "settings.html", {
+        "view": view, "tenant": tenant, "flash": pop_flash(request),
+        "new_key": {"key": new_key[0], "plaintext": new_key[1]} if new_key else None,
+    }, status_code=status_code)
+
+
+async def show_settings(request: Request, tenant: Tenant) -> Response:
+    return await settings_page(request, tenant)
+
+
+async def connect(request: Request, tenant: Tenant) -> Response:
+    """Connect: to the provider (303) when it needs the creator there, else back with the outcome."""
+    host = host_of(request)
+    name = request.path_params["name"]
+    form = await _form(request)
+    form.pop("csrf_token", None)
+    try:
+        outcome = await run_in_threadpool(host.connect, tenant, name, form, base_url=base_url_of(request),
+                                          actor=f"tenant:{tenant.id}")
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name)
+        return back(request, name)
+    if outcome.redirect_url:
+        return RedirectResponse(outcome.redirect_url, status_code=303)
+    connection = outcome.connection
+    assert connection is not None
+    title = _title(request, name)
+    if connection.state.value == "connected":
+        flash(request, "success", f"{title} is connected.", code="connected", integration=name)
+    else:
+        flash(request, "warning", f"{title} is connected. {connection.reason}".strip(), code=connection.state.value,
+              integration=name)
+    return back(request, name)
+
+
+async def confirm_disconnect(request: Request, tenant: Tenant) -> Response:
+    """The confirmation step (a page of its own, so it works without JavaScript)."""
+    name = request.path_params["name"]
+    host = host_of(request)
+    try:
+        record = host.plugins.get(name)
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code)
+        return back(request)
+    assert record.info is not None
+    return render(request, "confirm_disconnect.html", {"tenant": tenant, "name": name, "title": record.info.title})
+
+
+async def disconnect(request: Request, tenant: Tenant) -> Response:
+    host = host_of(request)
+    name = request.path_params["name"]
+    try:
+        connection = await run_in_threadpool(host.disconnect, tenant, name, actor=f"tenant:{tenant.id}",
+                                             base_url=base_url_of(request))
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name)
+        return back(request, name)
+    title = _title(request, name)
+    message = f"{title} is disconnected." if connection is not None else f"{title} was not connected."
+    if connection is not None and connection.reason and connection.reason != "Disconnected by the creator.":
+        message = f"{title} is disconnected. {connection.reason}"
+    flash(request, "success", message, code="disconnected", integration=name)
+    return back(request, name)
+
+
+async def refresh(request: Request, tenant: Tenant) -> Response:
+    host = host_of(request)
+    name = request.path_params["name"]
+    try:
+        connection = await run_in_threadpool(host.status, tenant, name, refresh=True, base_url=base_url_of(request))
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name)
+        return back(request, name)
+    title = _title(request, name)
+    kind = "success" if connection.state.value == "connected" else "warning"
+    flash(request, kind, f"{title}: {connection.reason or connection.state.value.replace('_', ' ')}",
+          code="refreshed", integration=name)
+    return back(request, name)
+
+
+async def create_key(request: Request, tenant: Tenant) -> Response:
+    """Create a key and show it in this response only (never stored, never shown again)."""
+    host = host_of(request)
+    name = request.path_params["name"]
+    form = await _form(request)
+    try:
+        created = await run_in_threadpool(create_api_key, host, tenant, name, form.get("label", ""))
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name)
+        return back(request, name)
+    return await settings_page(request, tenant, new_key=created, status_code=201)
+
+
+async def revoke_key(request: Request, tenant: Tenant) -> Response:
+    host = host_of(request)
+    name = request.path_params["name"]
+    try:
+        key = await run_in_threadpool(revoke_api_key, host, tenant, request.path_params["key_id"])
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name)
+        return back(request, name)
+    flash(request, "success", f"The key “{key.label}” ({key.prefix}…) no longer works.", code="api_key_revoked",
+          integration=name)
+    return back(request, name)
+
+
+async def retry(request: Request, tenant: Tenant) -> Response:
+    host = host_of(request)
+    try:
+        delivery = await run_in_threadpool(retry_delivery, host, tenant.id, request.path_params["id"])
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code)
+        return back(request, "deliveries")
+    flash(request, "success", f"The {delivery.event_type} delivery will be sent again shortly.",
+          code="delivery_retried")
+    return back(request, "deliveries")
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(f"{root_path(request)}{SETTINGS_PATH}", status_code=303)
+
+
+def _route(path: str, handler: Handler, method: str) -> Route:
+    return Route(path, signed_in(handler), methods=[method])
+
+
+def page_routes(host: Any) -> list[BaseRoute]:
+    """The page, its form posts, sign-in, and the static files (registered by ``create_app``)."""
+    base = SETTINGS_PATH
+    return [
+        Route("/", home, methods=["GET"], include_in_schema=False),
+        *signin_routes(),
+        _route(base, show_settings, "GET"),
+        _route(f"{base}/deliveries/{{id}}/retry", retry, "POST"),
+        _route(f"{base}/{{name}}/connect", connect, "POST"),
+        _route(f"{base}/{{name}}/disconnect", confirm_disconnect, "GET"),
+        _route(f"{base}/{{name}}/disconnect", disconnect, "POST"),
+        _route(f"{base}/{{name}}/refresh", refresh, "POST"),
+        _route(f"{base}/{{name}}/api-keys", create_key, "POST"),
+        _route(f"{base}/{{name}}/api-keys/{{key_id}}/revoke", revoke_key, "POST"),
+        Mount(STATIC_PREFIX, app=StaticFiles(directory=STATIC_DIR), name="intellectra-static"),
+    ]

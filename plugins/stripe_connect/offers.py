@@ -1,0 +1,247 @@
+"""Paid offers and checkout: a Product and Price on the creator's own account, sold by Checkout Sessions.
+
+Stripe is the store of record: an offer *is* a Price on the connected account (its id is the offer id)
+whose Product carries the offer's details in metadata, so the host keeps no offers table. A checkout
+link (``/api/stripe_connect/checkout/{tenant}/{offer}``) creates one Checkout Session per buyer: a direct
+charge on the creator's account with the platform's application fee; payment methods are left to the
+creator's dashboard settings (no ``payment_method_types``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+import stripe
+
+from core import ActionRequired, Connection, IntegrationContext, NotFound, Tenant, ValidationFailed
+
+from .client import make_client, on_account, stripe_errors
+from .config import StripeConnectConfig
+from .connect_flow import read_account
+from .handlers import OFFER_ID_KEY, OFFER_TITLE_KEY
+from .info import NAME
+from .lifecycle import guard_mode
+from .status import status_from_account
+
+Host = Any  # core.host.Host: the public API object the host passes to ``web_routes``
+
+KINDS = ("course", "download", "membership", "bundle")
+INTERVALS = ("month", "year")
+TENANT_KEY = "intellectra_tenant"
+
+
+def _check_url(value: str, name: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValidationFailed(f"{name} must be an http(s) URL, got {value!r}.", code="offer_invalid")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class OfferRequest:
+    """What a creator sells: ``amount`` in the currency's smallest unit (cents); memberships recur."""
+
+    title: str
+    kind: str
+    amount: int
+    success_url: str
+    currency: str = "usd"
+    interval: str | None = None
+    description: str | None = None
+    cancel_url: str | None = None
+    includes: tuple[str, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValidationFailed("Give the offer a title (what the buyer sees at checkout).", code="offer_invalid")
+        if self.kind not in KINDS:
+            raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}.", code="offer_invalid")
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
+            raise ValidationFailed("amount must be a whole number of the currency's smallest unit above 0 (4900 "
+                                   "is $49.00).", code="offer_invalid")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationFailed(f"currency must be a three-letter ISO code like usd, got {self.currency!r}.",
+                                   code="offer_invalid")
+        if self.kind == "membership" and self.interval not in INTERVALS:
+            raise ValidationFailed(f"A membership renews every month or year: interval must be one of "
+                                   f"{', '.join(INTERVALS)}.", code="offer_invalid")
+        if self.kind != "membership" and self.interval is not None:
+            raise ValidationFailed("Only a membership has an interval; a one-off offer is paid once.",
+                                   code="offer_invalid")
+        _check_url(self.success_url, "success_url")
+        if self.cancel_url is not None:
+            _check_url(self.cancel_url, "cancel_url")
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> OfferRequest:
+        """Build from an API request body, with messages that name the field."""
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise ValidationFailed(f"Unknown field(s) {', '.join(unknown)}; an offer has {', '.join(sorted(known))}.",
+                                   code="offer_invalid")
+        missing = [name for name in ("title", "kind", "amount", "success_url") if body.get(name) in (None, "")]
+        if missing:
+            raise ValidationFailed(f"Missing {', '.join(missing)}.", code="offer_invalid")
+        values = dict(body)
+        values["currency"] = str(values.get("currency") or "usd").lower()
+        if values.get("kind") == "membership":
+            values.setdefault("interval", "month")
+        includes = values.get("includes") or ()
+        if not isinstance(includes, list | tuple) or not all(isinstance(i, str) for i in includes):
+            raise ValidationFailed("includes must be a list of the ids of what the bundle contains.",
+                                   code="offer_invalid")
+        values["includes"] = tuple(includes)
+        for name in ("title", "kind", "success_url", "currency"):
+            if not isinstance(values[name], str):
+                raise ValidationFailed(f"{name} must be a string.", code="offer_invalid")
+        return cls(**values)
+
+
+@attrs.frozen(kw_only=True)
+class Offer:
+    """A paid offer on the creator's Stripe account and the link that sells it."""
+
+    id: str
+    title: str
+    kind: str
+    amount: int
+    currency: str
+    interval: str | None
+    product_id: str
+    price_id: str
+    checkout_url: str
+    livemode: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def _context(host: Host, tenant: Tenant, base_url: str | None) -> tuple[IntegrationContext, Connection]:
+    connection = host.connections.get_active(tenant.id, NAME)
+    ctx = host.context(NAME, tenant=tenant, connection=connection, base_url=base_url)
+    guard_mode(ctx.config, connection)
+    return ctx, connection
+
+
+def checkout_path(tenant_id: str, offer_id: str) -> str:
+    return f"/api/{NAME}/checkout/{tenant_id}/{offer_id}"
+
+
+def create_offer(host: Host, tenant: Tenant, request: OfferRequest, *, base_url: str | None = None) -> Offer:
+    """Create the Product and Price on the tenant's account, or nothing if it cannot take charges (409)."""
+    ctx, connection = _context(host, tenant, base_url)
+    config: StripeConnectConfig = ctx.config
+    account_id = connection.external_id or ""
+    account = read_account(ctx, account_id)
+    if not account.get("charges_enabled"):
+        status = status_from_account(account, dashboard_url=config.dashboard_for(account_id))
+        raise ActionRequired(f"Your Stripe account cannot accept payments yet, so no offer was created. "
+                             f"{status.reason}", code="charges_disabled", action_url=status.action_url)
+    client = make_client(config)
+    options = on_account(account_id)
+    metadata = {TENANT_KEY: tenant.id, "intellectra_offer_kind": request.kind,
+                "intellectra_success_url": request.success_url,
+                "intellectra_cancel_url": request.cancel_url or request.success_url}
+    if request.includes:
+        metadata["intellectra_includes"] = ",".join(request.includes)[:500]
+    with stripe_errors("creating the offer", error=ValidationFailed):
+        product_params: dict[str, Any] = {"name": request.title, "metadata": metadata}
+        if request.description:
+            product_params["description"] = request.description
+        product = client.v1.products.create(product_params, options)
+    price_params: dict[str, Any] = {"product": product.id, "unit_amount": request.amount,
+                                    "currency": request.currency, "metadata": {TENANT_KEY: tenant.id}}
+    if request.interval:
+        price_params["recurring"] = {"interval": request.interval}
+    try:
+        with stripe_errors("setting the offer's price", error=ValidationFailed):
+            price = client.v1.prices.create(price_params, options)
+    except ValidationFailed:
+        _archive(client, product.id, options)  # no half-made offer: the product is hidden again
+        raise
+    return Offer(id=price.id, title=request.title, kind=request.kind, amount=request.amount,
+                 currency=request.currency, interval=request.interval, product_id=product.id, price_id=price.id,
+                 checkout_url=ctx.url_for(checkout_path(tenant.id, price.id)), livemode=bool(price.livemode))
+
+
+def _archive(client: stripe.StripeClient, product_id: str, options: Any) -> None:
+    with contextlib.suppress(stripe.StripeError):  # best effort: without a price nothing can be bought
+        client.v1.products.update(product_id, {"active": False}, options)
+
+
+def application_fee(amount: int, percent: float) -> int:
+    """The platform's cut of ``amount`` in the smallest unit, rounded half up."""
+    fee = (Decimal(amount) * Decimal(str(percent)) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(fee)
+
+
+UNAVAILABLE = "This offer is not available. Ask the creator for a current link."
+
+
+def start_checkout(host: Host, tenant_id: str, offer_id: str, *, customer_email: str | None = None,
+                   base_url: str | None = None) -> str:
+    """A new Checkout Session for one buyer of ``offer_id``; returns Stripe's hosted payment page URL."""
+    tenant = host.tenants.find(tenant_id)
+    connection = host.connections.find(tenant_id, NAME) if tenant else None
+    if tenant is None or connection is None or not connection.is_active or not connection.external_id:
+        raise NotFound(UNAVAILABLE, code="offer_not_found")
+    ctx = host.context(NAME, tenant=tenant, connection=connection, base_url=base_url)
+    config: StripeConnectConfig = ctx.config
+    guard_mode(config, connection)
+    client = make_client(config)
+    options = on_account(connection.external_id)
+    try:
+        with stripe_errors("opening checkout", error=ActionRequired):
+            price = client.v1.prices.retrieve(offer_id, {"expand": ["product"]}, options).to_dict()
+    except ActionRequired as exc:
+        if isinstance(exc.__cause__, stripe.InvalidRequestError):
+            raise NotFound(UNAVAILABLE, code="offer_not_found") from exc.__cause__
+        raise
+    product = price["product"]
+    if not isinstance(product, dict) or (product.get("metadata") or {}).get(TENANT_KEY) != tenant.id:
+        raise NotFound(UNAVAILABLE, code="offer_not_found")
+    if not (price["active"] and product["active"]):
+        raise NotFound("This offer is no longer on sale.", code="offer_inactive")
+    params = _session_params(config, tenant, price, product, customer_email)
+    try:
+        with stripe_errors("starting checkout", error=ActionRequired):
+            session = client.v1.checkout.sessions.create(params, options)
+    except ActionRequired as exc:
+        if isinstance(exc.__cause__, stripe.InvalidRequestError):
+            raise ActionRequired("This creator cannot take payments right now, so checkout could not start. "
+                                 "Please try again later.", code="checkout_unavailable") from exc.__cause__
+        raise
+    return str(session.url)
+
+
+def _session_params(config: StripeConnectConfig, tenant: Tenant, price: dict[str, Any], product: dict[str, Any],
+                    customer_email: str | None) -> dict[str, Any]:
+    meta = product.get("metadata") or {}
+    recurring = price.get("recurring") is not None
+    offer_meta = {OFFER_ID_KEY: price["id"], OFFER_TITLE_KEY: str(product["name"])[:500], TENANT_KEY: tenant.id}
+    params: dict[str, Any] = {
+        "mode": "subscription" if recurring else "payment",
+        "line_items": [{"price": price["id"], "quantity": 1}],
+        "success_url": meta.get("intellectra_success_url"),
+        "cancel_url": meta.get("intellectra_cancel_url") or meta.get("intellectra_success_url"),
+        "metadata": offer_meta,
+    }
+    percent = config.application_fee_percent
+    if recurring:
+        sub: dict[str, Any] = {"metadata": offer_meta}
+        if percent > 0:
+            sub["application_fee_percent"] = percent
+        params["subscription_data"] = sub
+    else:
+        intent: dict[str, Any] = {"metadata": offer_meta}
+        fee = application_fee(int(price.get("unit_amount") or 0), percent)
+        if fee > 0:
+            intent["application_fee_amount"] = fee
+        params["payment_intent_data"] = intent
+    if customer_email:
+        params["customer_email"] = customer_email
+    return params

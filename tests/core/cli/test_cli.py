@@ -1,0 +1,79 @@
+"""The command line, run as the installed console script in a scratch directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SCRIPT = str(Path(sys.executable).parent / "intellectra-integrations")
+
+
+@pytest.fixture
+def workdir(tmp_path, intellectra_database_url, installed_hello_dist):
+    (tmp_path / "registry.toml").write_text(
+        '[plugins.hello]\nmodule = "hello_module"\n'
+        '[plugins.broken]\nmodule = "broken_import"\n'
+        '[plugins.future]\nmodule = "future_host"\nenabled = false\n'
+        '[plugins.greeter]\nentry_point = "greeter"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTELLECTRA_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(FIXTURES / "plugins"), str(installed_hello_dist)]),
+               INTELLECTRA_DATABASE_URL=intellectra_database_url, INTELLECTRA_DEV="1")
+    return tmp_path, env
+
+
+def run(workdir, *args, check=True):
+    path, env = workdir
+    result = subprocess.run([SCRIPT, *args], cwd=path, env=env, capture_output=True, text=True, timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_plugins_list_json_shows_name_version_source_state_and_error(workdir):
+    plugins = {p["name"]: p for p in json.loads(run(workdir, "plugins", "list", "--json").stdout)["plugins"]}
+    assert plugins["hello"]["state"] == "loaded" and plugins["hello"]["source"] == "module:hello_module"
+    assert plugins["broken"]["state"] == "failed"
+    assert "No module named 'a_module_that_does_not_exist'" in plugins["broken"]["error"]
+    assert plugins["future"]["state"] == "disabled"
+    assert plugins["greeter"] == {**plugins["greeter"], "state": "loaded", "version": "2.3.0",
+                                  "source": "entry_point:intellectra-hello-dist==2.3.0", "error": None}
+
+
+def test_plugins_list_prints_a_table_for_people(workdir):
+    out = run(workdir, "plugins", "list").stdout
+    assert "hello" in out and "failed" in out and "loaded" in out
+
+
+def test_tenants_create_prints_an_id_and_a_token_once_and_list_never_shows_it(workdir):
+    created = json.loads(run(workdir, "tenants", "create", "Ada's Studio", "--json").stdout)
+    assert created["id"].startswith("tn_") and created["token"].startswith("itk_")
+    listed = run(workdir, "tenants", "list", "--json").stdout
+    assert created["id"] in listed and created["token"] not in listed
+    assert json.loads(listed)["tenants"][0]["name"] == "Ada's Studio"
+
+
+def test_connections_list_and_status(workdir):
+    tenant = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)
+    assert json.loads(run(workdir, "connections", "list", "--json").stdout) == {"connections": []}
+    missing = run(workdir, "connections", "status", tenant["id"], "hello", check=False)
+    assert missing.returncode == 1
+    assert "Hello is not connected for this site yet" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_db_upgrade_is_idempotent(workdir):
+    assert "Database is up to date" in run(workdir, "db", "upgrade").stdout
+    assert "Database is up to date" in run(workdir, "db", "upgrade").stdout
+
+
+def test_an_unknown_tenant_is_a_one_line_error(workdir):
+    result = run(workdir, "connections", "status", "tn_nope", "hello", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: No tenant with id 'tn_nope'; list them with `intellectra-integrations tenants list`.")
