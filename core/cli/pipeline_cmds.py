@@ -1,9 +1,149 @@
-"""``events`` and ``deliveries`` commands (filled in with the event pipeline)."""
+"""``events`` and ``deliveries``: see what the pipeline did, replay events, re-queue deliveries.
+
+Listings never print payloads or full target URLs: a target URL can itself be a credential (a
+Slack incoming webhook), so only its scheme and host are shown. ``events show ID`` prints one
+event's payload.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 import click
+from rich.progress import Progress
+
+from core.converter import converter
+from core.models import Delivery, DeliveryStatus, InboundStatus, StoredEvent
+
+EVENT_STATUSES = click.Choice([s.value for s in InboundStatus])
+DELIVERY_STATUSES = click.Choice([s.value for s in DeliveryStatus])
+ERROR_WIDTH = 80
+
+
+def event_row(event: StoredEvent) -> dict[str, Any]:
+    row: dict[str, Any] = converter.unstructure(event)
+    row.pop("payload", None)
+    return row
+
+
+def delivery_row(delivery: Delivery) -> dict[str, Any]:
+    row: dict[str, Any] = converter.unstructure(delivery)
+    row["target"] = safe_target(row.pop("target_url"))
+    return row
+
+
+def safe_target(url: str) -> str:
+    """``https://hooks.example.com/…``: enough to recognise the target, never a token in its path."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…" if parts.netloc else "…"
+
+
+def _short(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        error = row.get("last_error") or ""
+        out.append({**row, "last_error": error if len(error) <= ERROR_WIDTH else error[:ERROR_WIDTH - 1] + "…"})
+    return out
 
 
 def register(cli: click.Group) -> None:
     """Registers the pipeline's commands."""
+    from core.cli import get_host
+    from core.cli.output import emit_listing, emit_object, json_option
+
+    @cli.group()
+    def events() -> None:
+        """Inbound webhook events: list, show, replay."""
+
+    @events.command("list")
+    @click.option("--status", type=EVENT_STATUSES, help="Only events in this state.")
+    @click.option("--integration", help="Only this integration's events.")
+    @click.option("--tenant", "tenant_id", help="Only events routed to this tenant.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+    @json_option
+    @click.pass_context
+    def events_list(ctx: click.Context, status: str | None, integration: str | None, tenant_id: str | None,
+                    limit: int, as_json: bool) -> None:
+        """Newest inbound events first, with their state and last error."""
+        host = get_host(ctx)
+        rows = [event_row(e) for e in host.pipeline.list_events(status=status, integration=integration,
+                                                               tenant_id=tenant_id, limit=limit)]
+        emit_listing(rows if as_json else _short(rows),
+                     ["id", "integration", "type", "status", "attempts", "tenant_id", "received_at", "last_error"],
+                     as_json=as_json, title="Inbound events", key="events")
+
+    @events.command("show")
+    @click.argument("event_id")
+    @json_option
+    @click.pass_context
+    def events_show(ctx: click.Context, event_id: str, as_json: bool) -> None:
+        """One inbound event with its payload."""
+        host = get_host(ctx)
+        emit_object(converter.unstructure(host.pipeline.get_event(event_id)), as_json=as_json)
+
+    @events.command("replay")
+    @click.argument("event_id", required=False)
+    @click.option("--status", type=click.Choice(["failed", "ignored"]),
+                  help="Replay every event in this state instead of one ID.")
+    @click.option("--integration", help="With --status: only this integration's events.")
+    @click.option("--force", is_flag=True, help="Replay a processed event (its domain events are emitted again).")
+    @json_option
+    @click.pass_context
+    def events_replay(ctx: click.Context, event_id: str | None, status: str | None, integration: str | None,
+                      force: bool, as_json: bool) -> None:
+        """Queue a failed or ignored event (or all of them with --status) for processing again."""
+        if (event_id is None) == (status is None):
+            raise click.UsageError("Give an event ID or --status failed (not both).")
+        host = get_host(ctx)
+        if event_id is not None:
+            event = host.pipeline.replay_event(event_id, force=force)
+            if as_json:
+                emit_object(event_row(event), as_json=True)
+            else:
+                click.echo(f"Event {event.id} is queued for processing (status {event.status.value}).")
+            return
+        assert status is not None
+        total = host.pipeline.operations.count_events(status=status, integration=integration)
+        with Progress(transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"Replaying {status} events", total=total)
+            replayed = host.pipeline.replay_events(status=status, integration=integration,
+                                                   progress=lambda n: progress.advance(task, n))
+        if as_json:
+            emit_object({"replayed": replayed}, as_json=True)
+        else:
+            click.echo(f"Queued {replayed} {status} event(s) for processing.")
+
+    @cli.group()
+    def deliveries() -> None:
+        """Outgoing webhook deliveries: list, retry."""
+
+    @deliveries.command("list")
+    @click.option("--status", type=DELIVERY_STATUSES, help="Only deliveries in this state.")
+    @click.option("--tenant", "tenant_id", help="Only this tenant's deliveries.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+    @json_option
+    @click.pass_context
+    def deliveries_list(ctx: click.Context, status: str | None, tenant_id: str | None, limit: int,
+                        as_json: bool) -> None:
+        """Newest deliveries first, with attempts, last answer and next attempt."""
+        host = get_host(ctx)
+        rows = [delivery_row(d) for d in host.pipeline.list_deliveries(status=status, tenant_id=tenant_id,
+                                                                       limit=limit)]
+        emit_listing(rows if as_json else _short(rows),
+                     ["id", "tenant_id", "event_type", "target", "status", "attempts", "last_status_code",
+                      "next_attempt_at", "last_error"], as_json=as_json, title="Deliveries", key="deliveries")
+
+    @deliveries.command("retry")
+    @click.argument("delivery_id")
+    @click.option("--tenant", "tenant_id", help="Refuse unless the delivery belongs to this tenant.")
+    @json_option
+    @click.pass_context
+    def deliveries_retry(ctx: click.Context, delivery_id: str, tenant_id: str | None, as_json: bool) -> None:
+        """Send a dead, cancelled or waiting delivery again now, with a fresh retry schedule."""
+        host = get_host(ctx)
+        delivery = host.pipeline.retry_delivery(delivery_id, tenant_id=tenant_id)
+        if as_json:
+            emit_object(delivery_row(delivery), as_json=True)
+        else:
+            click.echo(f"Delivery {delivery.id} is queued to be sent now.")

@@ -206,7 +206,7 @@ def start_checkout(host: Host, tenant_id: str, offer_id: str, *, customer_email:
         raise NotFound(UNAVAILABLE, code="offer_not_found")
     if not (price["active"] and product["active"]):
         raise NotFound("This offer is no longer on sale.", code="offer_inactive")
-    params = _session_params(config, tenant, price, product, customer_email)
+    params = checkout_session_params(config, tenant, price, product, customer_email)
     try:
         with stripe_errors("starting checkout", error=ActionRequired):
             session = client.v1.checkout.sessions.create(params, options)
@@ -218,8 +218,10 @@ def start_checkout(host: Host, tenant_id: str, offer_id: str, *, customer_email:
     return str(session.url)
 
 
-def _session_params(config: StripeConnectConfig, tenant: Tenant, price: dict[str, Any], product: dict[str, Any],
-                    customer_email: str | None) -> dict[str, Any]:
+def checkout_session_params(config: StripeConnectConfig, tenant: Tenant, price: dict[str, Any],
+                            product: dict[str, Any], customer_email: str | None) -> dict[str, Any]:
+    """A direct-charge session for one unit of ``price``: fee from config, offer in metadata, and no
+    ``payment_method_types`` (Apple Pay, Google Pay, PayPal... follow the creator's dashboard settings)."""
     meta = product.get("metadata") or {}
     recurring = price.get("recurring") is not None
     offer_meta = {OFFER_ID_KEY: price["id"], OFFER_TITLE_KEY: str(product["name"])[:500], TENANT_KEY: tenant.id}

@@ -6,8 +6,6 @@ which pytest loads through its ``pytest11`` entry point.
 
 from __future__ import annotations
 
-import asyncio
-
 import attrs
 import pytest
 from core import Host, Tenant
@@ -58,7 +56,3 @@ def site(slack_host: Host) -> Tenant:
     tenant, _token = slack_host.tenants.create("Ada's Watercolours")
     return tenant
 
-
-def deliver_now(host: Host) -> None:
-    """Run the host's workers once: process what is due, send the outbox."""
-    asyncio.run(host.pipeline.run_once())

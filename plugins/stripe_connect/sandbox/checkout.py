@@ -453,7 +453,8 @@ def expire_session(ctx: Context) -> dict[str, Any]:
 def list_line_items(ctx: Context) -> dict[str, Any]:
     """``GET /v1/checkout/sessions/{id}/line_items``."""
     session = _session(ctx)
-    return line_items(ctx.sandbox, session)
+    listing: dict[str, Any] = line_items(ctx.sandbox, session)
+    return listing
 
 
 @expander("checkout.session", "line_items")

@@ -62,7 +62,8 @@ def parse_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         if isinstance(node.get(last), dict):
             raise FormError(f"Invalid hash: {_render(path)}", _render(path))
         node[last] = value
-    return _listify(root)
+    parsed: dict[str, Any] = _listify(root)
+    return parsed
 
 
 def parse_query(raw: str | bytes) -> dict[str, Any]:

@@ -92,7 +92,8 @@ async def authorize(request: Request) -> Response:
     scope = params.get("scope") or "read_only"
     if scope not in ("read_only", "read_write"):
         return _redirect_error(redirect_uri, "invalid_scope", f"Invalid scope: {scope}", state)
-    prefill = params.get("stripe_user") if isinstance(params.get("stripe_user"), dict) else {}
+    stripe_user = params.get("stripe_user")
+    prefill: dict[str, Any] = stripe_user if isinstance(stripe_user, dict) else {}
     authorize_request = AuthorizeRequest(
         id=ids.random_part(24),
         client_id=client_id,

@@ -278,7 +278,9 @@ def create_payout(
         return payout
 
 
-def settle_payout(sandbox: Sandbox, payout_id: str, outcome: str, failure_code: str = "account_closed") -> dict:
+def settle_payout(
+    sandbox: Sandbox, payout_id: str, outcome: str, failure_code: str = "account_closed"
+) -> dict[str, Any]:
     """The bank answers: ``paid`` → ``payout.paid``; ``failed`` → ``payout.failed`` with a failure code."""
     if outcome not in ("paid", "failed"):
         raise StripeError("Invalid outcome: must be one of paid or failed", param="outcome")

@@ -77,3 +77,28 @@ def test_an_unknown_tenant_is_a_one_line_error(workdir):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: No tenant with id 'tn_nope'; list them with `intellectra-integrations tenants list`.")
+
+
+def test_secrets_rotate_re_encrypts_everything_with_the_first_key(workdir):
+    from cryptography.fernet import Fernet
+
+    from core.secrets import SecretBox
+
+    path, env = workdir
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    env["INTELLECTRA_SECRET_KEYS"] = old
+    env.pop("INTELLECTRA_DEV")
+    tenant = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["INTELLECTRA_DATABASE_URL"])
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO subscriptions (id, tenant_id, integration, event_type, target_url, secret, "
+                       "filters, created_at) VALUES ('sub_1', :t, 'zapier', 'member.created', 'https://x', :s, "
+                       "'{}', '2026-01-01 00:00:00')"), {"t": tenant["id"], "s": SecretBox([old]).encrypt("whsec_x")})
+    env["INTELLECTRA_SECRET_KEYS"] = f"{new},{old}"
+    assert "Re-encrypted 1 secret(s)" in run(workdir, "secrets", "rotate").stdout
+    with engine.begin() as c:
+        token = c.execute(text("SELECT secret FROM subscriptions")).scalar()
+    engine.dispose()
+    assert SecretBox([new]).decrypt(token) == "whsec_x"

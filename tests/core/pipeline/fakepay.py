@@ -88,6 +88,9 @@ class FakePlugin:
             return [NewDomainEvent(type="purchase.completed", data={"amount": "lots"})]
         if event.type == "thing.ignored":
             raise IgnoreEvent("test-mode event on a live connection")
+        if event.type == "thing.notify":  # a delivery of the plugin's own, unsigned
+            ctx.deliver(to=event.payload["target"], json={"note": "hello"}, event_type="fake.note")
+            return []
         if event.type == "account.closed":
             ctx.mark_disconnected("The account was closed at Fake Pay.")
             return []

@@ -179,9 +179,9 @@ def test_api_keys_are_refused_for_an_integration_that_does_not_use_them(site: Si
 def test_active_subscriptions_are_listed_without_their_secret_urls(site: Site):
     tenant = site.tenant("a")
     site.host.subscriptions.subscribe(tenant.id, "hooks", event_type="purchase.completed",
-                                      target_url="https://hooks.example.com/hooks/standard/123/s3cr3tpath")
+                                      target_url="http://127.0.0.1:9/hooks/standard/123/s3cr3tpath")
     hooks = card(site.browser("a").page(), "hooks")
-    assert "Purchase completed" in hooks and "hooks.example.com" in hooks
+    assert "Purchase completed" in hooks and "→ 127.0.0.1" in hooks
     assert "s3cr3tpath" not in hooks
 
 

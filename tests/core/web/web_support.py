@@ -154,4 +154,5 @@ class Site:
         browser.get("/login")
         response = browser.post("/login", {"tenant_id": self.tenant(who).id})
         assert response.status_code == 303, response.text
+        browser.get(response.headers["location"])  # signing in replaced the CSRF token; pick up the new one
         return browser

@@ -112,6 +112,11 @@ class Site:
     def connect_oauth(self, *, email: str, existing: bool = True, status: str = "verified") -> httpx.Response:
         return self.callback(self.authorize(email=email, existing=existing, status=status))
 
+    def create_offer(self, **body: Any) -> httpx.Response:
+        offer = {"title": "Watercolour basics", "kind": "course", "amount": 4900,
+                 "success_url": "https://ada.example/thanks", **body}
+        return self.api.post(f"/api/{NAME}/offers", json=offer)
+
     def close(self) -> None:
         self.api.close()
 
@@ -147,6 +152,26 @@ class StripeWorld:
 
     def requests(self) -> list[dict[str, Any]]:
         return list(self.control("GET", "/requests")["data"])
+
+    def connected_site(self, email: str = "ada@example.com", *, verified: bool = True,
+                       name: str = "Ada's Studio") -> tuple[Site, str]:
+        """A site whose Stripe account (existing, connected through OAuth) is ``verified`` or not."""
+        account = self.new_account(email, verified=verified)
+        site = self.site(name)
+        answer = site.connect_oauth(email=email)
+        assert answer.json()["code"] in ("connected", "action_required"), answer.text
+        return site, str(account["id"])
+
+    def buy(self, checkout_url: str, email: str = "buyer@example.com") -> str:
+        """A buyer opens the checkout link and pays on the sandbox's page; returns the session id."""
+        opened = httpx.get(checkout_url, follow_redirects=False, timeout=20)
+        assert opened.status_code == 303, opened.text
+        page_url = opened.headers["location"]
+        paid = self.browser.post(page_url.removeprefix(self.sandbox.url),
+                                 data={"email": email, "name": "Grace", "card_number": "4242424242424242",
+                                       "action": "pay"})
+        assert paid.status_code == 303, paid.text
+        return page_url.rsplit("/", 1)[-1]
 
     def close(self) -> None:
         for site in self.sites:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_kit import NAME, SECRET_KEY, Site, StripeWorld, form_action, query_of
 from sqlalchemy import select
+from stripe_kit import NAME, SECRET_KEY, Site, StripeWorld, form_action, query_of
 
 from core import Connected
 from core.store.tables import connections
@@ -241,15 +241,8 @@ def test_an_expired_onboarding_link_is_refreshed_with_a_new_one(stripe_world: St
 
 
 # -- refresh, revocation, disconnect -------------------------------------------------------------------------------
-def connected_site(world: StripeWorld) -> tuple[Site, str]:
-    account = world.new_account("ada@example.com", verified=True)
-    site = world.site()
-    assert site.connect_oauth(email="ada@example.com").json()["code"] == "connected"
-    return site, str(account["id"])
-
-
 def test_a_grant_revoked_in_stripe_is_needs_reauth_on_refresh(stripe_world: StripeWorld) -> None:
-    site, account_id = connected_site(stripe_world)
+    site, account_id = stripe_world.connected_site()
 
     stripe_world.control("POST", f"/accounts/{account_id}/deauthorize")
     refreshed = site.refresh().json()["connection"]
@@ -259,7 +252,7 @@ def test_a_grant_revoked_in_stripe_is_needs_reauth_on_refresh(stripe_world: Stri
 
 
 def test_a_refresh_during_a_stripe_outage_answers_503_and_keeps_the_state(stripe_world: StripeWorld) -> None:
-    site, _ = connected_site(stripe_world)
+    site, _ = stripe_world.connected_site()
 
     stripe_world.sandbox.stop()
     answer = site.refresh()
@@ -270,7 +263,7 @@ def test_a_refresh_during_a_stripe_outage_answers_503_and_keeps_the_state(stripe
 
 
 def test_disconnecting_deauthorizes_at_stripe_and_forgets_the_credentials(stripe_world: StripeWorld) -> None:
-    site, account_id = connected_site(stripe_world)
+    site, account_id = stripe_world.connected_site()
 
     answer = site.disconnect()
 
@@ -282,7 +275,7 @@ def test_disconnecting_deauthorizes_at_stripe_and_forgets_the_credentials(stripe
 
 
 def test_disconnecting_twice_is_harmless(stripe_world: StripeWorld) -> None:
-    site, _ = connected_site(stripe_world)
+    site, _ = stripe_world.connected_site()
     site.disconnect()
 
     again = site.disconnect()
@@ -292,7 +285,7 @@ def test_disconnecting_twice_is_harmless(stripe_world: StripeWorld) -> None:
 
 
 def test_disconnecting_an_account_stripe_already_forgot_is_harmless(stripe_world: StripeWorld) -> None:
-    site, account_id = connected_site(stripe_world)
+    site, account_id = stripe_world.connected_site()
     stripe_world.control("POST", f"/accounts/{account_id}/deauthorize")
 
     answer = site.disconnect()

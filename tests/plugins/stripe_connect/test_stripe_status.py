@@ -10,8 +10,9 @@ from plugins.stripe_connect.status import plain_requirements, revoked_status, st
 DASHBOARD = "https://dashboard.example/acct_1"
 
 
-def account(*, charges: bool = True, payouts: bool = True, submitted: bool = True, currently_due: list[str] | None = None,
-            past_due: list[str] | None = None, disabled_reason: str | None = None) -> dict[str, Any]:
+def account(*, charges: bool = True, payouts: bool = True, submitted: bool = True,
+            currently_due: list[str] | None = None, past_due: list[str] | None = None,
+            disabled_reason: str | None = None) -> dict[str, Any]:
     return {"id": "acct_1", "charges_enabled": charges, "payouts_enabled": payouts, "details_submitted": submitted,
             "requirements": {"currently_due": currently_due or [], "past_due": past_due or [],
                              "disabled_reason": disabled_reason}}

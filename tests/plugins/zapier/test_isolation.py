@@ -25,9 +25,11 @@ def test_samples_show_only_the_sites_own_events(make_site, zapier_host):
 
 def test_actions_act_for_the_keys_site_only(make_site, host_app):
     ada, bob = make_site("Ada"), make_site("Bob")
-    with bob.zapier() as b:
-        b.post("/api/zapier/actions/enroll_member", json={"email": "m@example.com", "course_id": "crs_watercolour"})
-    assert [(tenant_id, action) for tenant_id, action, _ in host_app.calls] == [(bob.tenant.id, "enroll_member")]
+    for site, email in ((bob, "b@example.com"), (ada, "a@example.com")):
+        with site.zapier() as client:
+            client.post("/api/zapier/actions/enroll_member", json={"email": email, "course_id": "crs_watercolour"})
+    assert [(tenant_id, data["email"]) for tenant_id, _, data in host_app.calls] == [
+        (bob.tenant.id, "b@example.com"), (ada.tenant.id, "a@example.com")]
 
 
 def test_a_zapier_key_cannot_remove_another_integrations_subscription(site, zapier, zapier_host):

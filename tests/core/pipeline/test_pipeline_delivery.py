@@ -1,0 +1,167 @@
+"""Delivery against a real local receiver: signed, retried on the schedule, dead, re-queued."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import format_datetime
+
+import pytest
+from fakepay import thing_paid
+from standardwebhooks import Webhook
+
+from core.models import DeliveryStatus
+
+
+@pytest.fixture
+def target(fake, receiver, live_server):
+    """A purchase.completed subscription to the receiver; returns (subscription, secret)."""
+    url = live_server(receiver.app())
+    return fake.host.subscriptions.subscribe(fake.tenant.id, "fake", event_type="purchase.completed",
+                                             target_url=f"{url}/hook")
+
+
+async def purchase(fake, event_id="evt_1"):
+    fake.receive(thing_paid(event_id))
+    return await fake.host.pipeline.run_once()
+
+
+def only_delivery(fake):
+    (delivery,) = fake.host.pipeline.list_deliveries()
+    return delivery
+
+
+def verified(receiver, secret):
+    """Every request the receiver got, checked with the standardwebhooks library."""
+    return [Webhook(secret).verify(body, headers) for body, headers in receiver.requests]
+
+
+async def test_a_2xx_answer_marks_the_delivery_delivered(fake, target, receiver, recorder):
+    _, secret = target
+    report = await purchase(fake)
+    assert report.deliveries.delivered == 1
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 1, 200)
+    assert delivery.delivered_at is not None
+    (payload,) = verified(receiver, secret)
+    assert payload["type"] == "purchase.completed" and payload["data"]["amount"] == 4900
+    body, headers = receiver.requests[0]
+    assert headers["webhook-id"] == delivery.id
+    assert headers["content-type"] == "application/json"
+    (row,) = recorder.deliveries()
+    assert body == row.payload.encode(), "the body is the stored payload, byte for byte"
+
+
+async def test_a_410_removes_the_subscription_and_is_not_retried(fake, target, receiver, clock):
+    subscription, _ = target
+    receiver.script = [(410, {})]
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.CANCELLED
+    assert "410" in delivery.last_error and "subscription was removed" in delivery.last_error
+    assert subscription.id not in {s.id for s in fake.host.subscriptions.list(fake.tenant.id)}
+    clock.advance(days=2)
+    await fake.host.pipeline.run_once()
+    assert len(receiver.requests) == 1
+
+
+async def test_a_429_waits_for_the_seconds_in_retry_after(fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": "120"})]
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.PENDING, 429)
+    assert delivery.next_attempt_at == clock.now() + timedelta(seconds=120)
+    clock.advance(119)
+    await fake.host.pipeline.run_once()
+    assert len(receiver.requests) == 1
+    clock.advance(1)
+    await fake.host.pipeline.run_once()
+    assert only_delivery(fake).status is DeliveryStatus.DELIVERED
+
+
+async def test_a_429_waits_until_the_http_date_in_retry_after(fake, target, receiver, clock):
+    later = clock.now() + timedelta(hours=1)
+    receiver.script = [(429, {"retry-after": format_datetime(later, usegmt=True)})]
+    await purchase(fake)
+    assert only_delivery(fake).next_attempt_at == later
+
+
+async def test_a_5xx_is_retried_after_5_seconds_with_the_same_webhook_id(fake, target, receiver, clock):
+    _, secret = target
+    receiver.script = [(503, {})]
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.PENDING, 1, 503)
+    assert "answered 503" in delivery.last_error
+    assert delivery.next_attempt_at == clock.now() + timedelta(seconds=5)
+    clock.advance(5)
+    await fake.host.pipeline.run_once()
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
+    assert len(verified(receiver, secret)) == 2
+    assert {h["webhook-id"] for _, h in receiver.requests} == {delivery.id}
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_retried(fake, target, receiver):
+    fake.host.pipeline.configure(delivery_timeout_seconds=0.3)
+    receiver.delay = 1.0
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert delivery.last_status_code is None
+    assert "timed out" in delivery.last_error
+
+
+async def test_an_unreachable_target_is_retried_and_the_error_does_not_show_the_url(fake, clock):
+    from core.testing import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/secret-path-token"
+    fake.host.subscriptions.subscribe(fake.tenant.id, "fake", event_type="purchase.completed", target_url=url)
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert "Could not reach the target" in delivery.last_error
+    assert "secret-path-token" not in delivery.last_error
+
+
+async def test_failures_follow_the_schedule_until_the_delivery_is_dead(fake, target, receiver, clock):
+    _, secret = target
+    receiver.script = [(500, {})] * 8
+    await purchase(fake)
+    waits = []
+    for _ in range(7):
+        delivery = only_delivery(fake)
+        waits.append((delivery.next_attempt_at - clock.now()).total_seconds())
+        clock.set(delivery.next_attempt_at)
+        await fake.host.pipeline.run_once()
+    assert waits == [5, 300, 1800, 7200, 18000, 36000, 36000]
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 8)
+    assert "Gave up after 8 attempts" in delivery.last_error
+    assert len(verified(receiver, secret)) == 8
+    clock.advance(days=30)
+    await fake.host.pipeline.run_once()
+    assert len(receiver.requests) == 8, "a dead delivery is not sent again by itself"
+
+
+async def test_a_dead_delivery_can_be_retried_by_the_operator(fake, target, receiver, clock):
+    fake.host.pipeline.configure(delivery_schedule=(5,))
+    receiver.script = [(500, {}), (500, {})]
+    await purchase(fake)
+    clock.advance(5)
+    await fake.host.pipeline.run_once()
+    assert only_delivery(fake).status is DeliveryStatus.DEAD
+    retried = fake.host.pipeline.retry_delivery(only_delivery(fake).id)
+    assert (retried.status, retried.attempts) == (DeliveryStatus.PENDING, 0)
+    await fake.host.pipeline.run_once()
+    assert only_delivery(fake).status is DeliveryStatus.DELIVERED
+
+
+async def test_a_delivery_without_a_secret_is_sent_unsigned_with_id_and_timestamp(fake, receiver, live_server):
+    url = live_server(receiver.app())
+    fake.receive({"id": "evt_n", "type": "thing.notify", "account": "acct_fake_1", "target": f"{url}/hook"})
+    await fake.host.pipeline.run_once()
+    (body, headers), = receiver.requests
+    assert body == b'{"note":"hello"}'
+    assert "webhook-signature" not in headers
+    assert headers["webhook-id"] == only_delivery(fake).id
+    assert headers["webhook-timestamp"].isdigit()

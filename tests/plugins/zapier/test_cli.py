@@ -1,0 +1,45 @@
+"""``intellectra-integrations zapier keys ...``: the key is printed once, never listed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def run(intellectra_database_url, tmp_path):
+    registry = tmp_path / "registry.toml"
+    registry.write_text('[plugins.zapier]\nmodule = "plugins.zapier"\n')
+    env = {**os.environ, "INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
+           "INTELLECTRA_DEV": "1"}
+    exe = shutil.which("intellectra-integrations", path=str(Path(sys.executable).parent)) or "intellectra-integrations"
+
+    def run(*args: str) -> str:
+        done = subprocess.run([exe, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return run
+
+
+def test_create_list_and_revoke_a_key(run):
+    tenant = json.loads(run("tenants", "create", "CLI Studio", "--json"))
+    created = json.loads(run("zapier", "keys", "create", "--tenant", tenant["id"], "--label", "Zaps", "--json"))
+    assert created["api_key"].startswith("ik_") and created["label"] == "Zaps"
+    listed = run("zapier", "keys", "list", "--tenant", tenant["id"], "--json")
+    assert created["api_key"] not in listed
+    assert [k["id"] for k in json.loads(listed)["keys"]] == [created["id"]]
+    assert "Revoked API key" in run("zapier", "keys", "revoke", created["id"])
+    assert json.loads(run("zapier", "keys", "list", "--tenant", tenant["id"], "--json"))["keys"] == []
+
+
+def test_the_text_output_shows_the_key_once_with_what_to_do(run):
+    tenant = json.loads(run("tenants", "create", "CLI Studio", "--json"))
+    out = run("zapier", "keys", "create", "--tenant", tenant["id"])
+    assert "ik_" in out and "not shown again" in out
