@@ -6,6 +6,7 @@ plugins ``ctx.deliver`` — all in the caller's transaction (transactional outbo
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -158,7 +159,7 @@ class DomainEvents:
             return [DomainEvent(id=r.id, type=r.type, tenant_id=r.tenant_id, version=r.version, data=r.data,
                                 occurred_at=r.occurred_at, source=r.source) for r in c.execute(stmt)]
 
-    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int = 3) -> list[dict[str, Any]]:
+    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int = 3) -> builtins.list[dict[str, Any]]:
         """The tenant's latest events of one type, newest first, in exactly the delivered shape.
 
         For sample endpoints (Zapier's "test trigger"), which must show what live deliveries carry.

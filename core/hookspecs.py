@@ -68,7 +68,7 @@ ADDRESSED_HOOKS = (
 
 
 @hookspec
-def integration_info() -> IntegrationInfo:  # type: ignore[empty-body]
+def integration_info() -> IntegrationInfo:
     """Declare the integration this plugin provides.
 
     Called once when the plugin loads, before anything else. Return a
@@ -95,7 +95,7 @@ def integration_info() -> IntegrationInfo:  # type: ignore[empty-body]
 @hookspec
 def connect(
     ctx: IntegrationContext, tenant: Tenant, form: Mapping[str, str], state: str
-) -> Connected | Redirect:  # type: ignore[empty-body]
+) -> Connected | Redirect:
     """Start connecting ``tenant`` to your integration (addressed).
 
     Called when a creator presses Connect. ``form`` holds the submitted ``connect_fields`` (and
@@ -122,7 +122,7 @@ def complete_connect(
     params: Mapping[str, str],
     state_data: Mapping[str, Any],
     state: str,
-) -> Connected | Redirect:  # type: ignore[empty-body]
+) -> Connected | Redirect:
     """Finish a connect when the creator comes back to ``/integrations/<name>/callback`` (addressed).
 
     The host has already checked ``state``: it existed, was issued to this ``tenant`` for your
@@ -140,35 +140,37 @@ def complete_connect(
 
 
 @hookspec
-def disconnect(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> None:  # type: ignore[empty-body]
+def disconnect(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> None:
     """Disconnect ``tenant`` from your integration (addressed).
 
-    ``connection`` is the stored connection (its ``external_id`` and ``data``; read its secrets
-    with ``ctx.secret(name)`` — they are still available during this call). Revoke what you can at the provider (deauthorize an OAuth grant, delete a webhook). The host
-    then forgets the credentials, marks the connection ``disconnected``, writes the audit record and
-    emits ``integration.disconnected``. Must be harmless when the provider already forgot the
-    connection; raise :class:`core.ConnectError` only when the creator must do something. If you
-    raise, the host still disconnects locally and records your error.
+    ``connection`` is the stored connection (its ``external_id`` and ``data``; read its secrets with
+    ``ctx.secret(name)`` — they are still available during this call). Revoke what you can at the
+    provider (deauthorize an OAuth grant, delete a webhook). The host then forgets the credentials,
+    marks the connection ``disconnected``, writes the audit record and emits
+    ``integration.disconnected``. Must be harmless when the provider already forgot the connection;
+    raise :class:`core.ConnectError` only when the creator must do something. If you raise, the host
+    still disconnects locally and records your error.
     """
 
 
 @hookspec
 def status(
     ctx: IntegrationContext, tenant: Tenant, connection: Connection, refresh: bool
-) -> ConnectionStatus:  # type: ignore[empty-body]
+) -> ConnectionStatus:
     """Report the state of ``tenant``'s connection (addressed).
 
-    ``connection`` is the stored connection. With ``refresh`` false answer from what is stored (``connection.data``) without I/O; with
-    ``refresh`` true ask the provider. Return a :class:`core.ConnectionStatus`: ``connected``,
-    ``action_required`` (connected, but the provider needs something from the creator),
-    ``needs_reauth`` (credentials revoked or expired) or ``error``, each with a ``reason`` a
-    creator understands and, where there is one, an ``action_url`` where it can be fixed. Read
-    secrets with ``ctx.secret(name)``. The host stores what you return.
+    ``connection`` is the stored connection. With ``refresh`` false answer from what is stored
+    (``connection.data``) without I/O; with ``refresh`` true ask the provider. Return a
+    :class:`core.ConnectionStatus`: ``connected``, ``action_required`` (connected, but the provider
+    needs something from the creator), ``needs_reauth`` (credentials revoked or expired) or
+    ``error``, each with a ``reason`` a creator understands and, where there is one, an
+    ``action_url`` where it can be fixed. Read secrets with ``ctx.secret(name)``. The host stores
+    what you return.
     """
 
 
 @hookspec
-def verify_webhook(ctx: IntegrationContext, request: InboundRequest) -> Sequence[InboundEvent]:  # type: ignore[empty-body]
+def verify_webhook(ctx: IntegrationContext, request: InboundRequest) -> Sequence[InboundEvent]:
     """Verify an inbound webhook to ``POST /webhooks/<name>`` and parse its events (addressed).
 
     Called on the intake hot path with the raw body bytes exactly as received — verify the
@@ -209,15 +211,16 @@ def on_domain_event(ctx: IntegrationContext, event: DomainEvent) -> None:
 
     ``event`` is the :class:`core.DomainEvent` just written (``type``, ``version``, ``data`` in the
     type's versioned schema, ``tenant_id``, ``occurred_at``); ``ctx.tenant`` and ``ctx.connection``
-    are the tenant and its connection to your integration. Called for event types listed in your ``IntegrationInfo.observes``, for tenants whose
-    connection to your integration is active, inside the transaction that writes the event. Send
-    things out through ``ctx.deliver(to=url, json=payload)``: the host's outbox signs, retries and
-    records each delivery, so never make HTTP calls here yourself.
+    are the tenant and its connection to your integration. Called for event types listed in your
+    ``IntegrationInfo.observes``, for tenants whose connection to your integration is active, inside
+    the transaction that writes the event. Send things out through ``ctx.deliver(to=url,
+    json=payload)``: the host's outbox signs, retries and records each delivery, so never make HTTP
+    calls here yourself.
     """
 
 
 @hookspec
-def web_routes(host: Host) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
+def web_routes(host: Host) -> Sequence[BaseRoute]:
     """Contribute Starlette routes to the host's web app (broadcast).
 
     Return a list of ``starlette.routing.Route`` / ``Mount``. Mount your API under
@@ -229,13 +232,13 @@ def web_routes(host: Host) -> Sequence[BaseRoute]:  # type: ignore[empty-body]
 
 
 @hookspec
-def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:  # type: ignore[empty-body]
+def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:
     """Start development stand-ins for your provider (broadcast; ``serve --sandbox`` only).
 
-    ``host`` is the public host API. Start each server (on 127.0.0.1) and return a :class:`core.DevServer` with its URL, a ``stop``
-    callable, and ``config_overrides`` the host applies to your config so the plugin talks to it.
-    ``base_url`` is where the host serves (e.g. for webhook targets:
-    ``f"{base_url}/webhooks/<name>"``). Return ``[]`` if you have none.
+    ``host`` is the public host API. Start each server (on 127.0.0.1) and return a
+    :class:`core.DevServer` with its URL, a ``stop`` callable, and ``config_overrides`` the host
+    applies to your config so the plugin talks to it. ``base_url`` is where the host serves (e.g.
+    for webhook targets: ``f"{base_url}/webhooks/<name>"``). Return ``[]`` if you have none.
     """
 
 
@@ -250,7 +253,7 @@ def cli_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> Mapping[str, Any]:  # type: ignore[empty-body]
+def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection) -> Mapping[str, Any]:
     """Return non-secret facts that help support a tenant's connection (addressed).
 
     Called when an operator asks for a connection's details (``connections status --json``), with

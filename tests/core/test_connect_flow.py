@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import ConnectError, Connected, IntegrationInfo, Redirect, hookimpl
+from core import Connected, ConnectError, IntegrationInfo, Redirect, hookimpl
 from core.errors import ConnectStateError, ValidationFailed
 from core.models import ConnectionState
 

@@ -15,7 +15,7 @@ REQUIRED_HOOKS = {"integration_info", "connect", "complete_connect", "disconnect
 
 
 def test_every_hook_the_architecture_requires_exists():
-    assert REQUIRED_HOOKS <= set(hookdocs.hook_names())
+    assert set(hookdocs.hook_names()) >= REQUIRED_HOOKS
 
 
 @pytest.mark.parametrize("name", hookdocs.hook_names())

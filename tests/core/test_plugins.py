@@ -134,7 +134,7 @@ class TestAddressedCalls:
         assert outcome.connection.state.value == "connected"
         host.status(tenant, "hello", refresh=True)
         assert other_module.CALLS == []
-        assert hello_module.CALLS == [("connect", tenant.id), ("status", tenant.id)]
+        assert [("connect", tenant.id), ("status", tenant.id)] == hello_module.CALLS
 
     def test_an_addressed_call_to_an_integration_that_is_not_loaded_says_so(self, make_host, fixture_plugins):
         host = make_host(registry=registry(broken={"module": "broken_import"}))

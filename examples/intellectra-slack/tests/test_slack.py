@@ -9,6 +9,7 @@ import pytest
 from core import EVENT_TYPES, ConnectError, ConnectionState
 from core.testing import free_port
 
+import intellectra_slack
 from intellectra_slack import SlackConfig, check_webhook_url, escape, money
 
 SALE = EVENT_TYPES["purchase.completed"].example
@@ -43,7 +44,7 @@ def test_connect_posts_a_test_message_and_keeps_the_url_secret(slack_host, site,
 
 
 def test_production_accepts_only_slack_webhook_urls(make_host, fake_slack):
-    production = make_host(plugins={"slack": __import__("intellectra_slack")})  # default config
+    production = make_host(plugins={"slack": intellectra_slack})  # default config: production rules
     tenant, _ = production.tenants.create("Ada's Watercolours")
     url = fake_slack.webhook_url()
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from typing import Any
 
 import attrs
@@ -52,6 +53,8 @@ class FakePlugin:
 
     def __init__(self) -> None:
         self.fail_times = 0
+        self.delay = 0.0
+        """Seconds each ``handle_event`` takes (to kill a worker in the middle of a batch)."""
         self.invalid_for: set[str] = set()
         """External ids for which the handler returns a domain event its schema refuses."""
         self.handled: list[str] = []
@@ -79,6 +82,8 @@ class FakePlugin:
 
     @hookimpl
     def handle_event(self, ctx: Any, event: StoredEvent) -> list[NewDomainEvent]:
+        if self.delay:
+            time.sleep(self.delay)
         with self._lock:
             self.handled.append(event.id)
             if self.fail_times > 0:

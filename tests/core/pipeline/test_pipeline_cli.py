@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,9 @@ from core.cli import cli
 
 
 @pytest.fixture
-def run(intellectra_database_url, tmp_path):
+def run(intellectra_database_url, tmp_path, clock):
+    """Invoke the CLI; it runs on the wall clock, so the test's clock starts at the wall clock too."""
+    clock.set(datetime.now(UTC))
     registry = tmp_path / "registry.toml"
     registry.write_text("")
     env = {"INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
@@ -60,9 +63,10 @@ def test_events_show_prints_the_payload(fake, run):
     assert shown["payload"]["data"]["amount"] == 4900
 
 
-def test_events_replay_id_queues_a_failed_event(failed_event, run, fake):
+def test_events_replay_id_queues_a_failed_event(run, failed_event, fake, clock):
     out = json.loads(run("events", "replay", failed_event.id, "--json").output)
     assert (out["status"], out["attempts"]) == ("pending", 0)
+    clock.set(datetime.now(UTC))
     assert fake.host.pipeline.processor.drain().processed == 1
 
 

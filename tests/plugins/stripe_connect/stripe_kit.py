@@ -11,6 +11,7 @@ test controls.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +22,7 @@ import pytest
 import plugins.stripe_connect
 from core import Tenant
 from core.host import Host
-from core.testing import free_port
+from core.testing import Recorder, free_port
 from core.web.app import create_app
 from plugins.stripe_connect.sandbox import SandboxServer
 
@@ -45,6 +46,18 @@ def plugin_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
         "max_network_retries": 0,
         **overrides,
     }
+
+
+def wait_until(predicate: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll until ``predicate`` returns something truthy (webhooks arrive from the sandbox's threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -149,6 +162,18 @@ class StripeWorld:
     def events(self, event_type: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
         query = "&".join(f"{k}={v}" for k, v in (("type", event_type), ("account", account)) if v)
         return list(self.control("GET", f"/events?{query}")["data"])
+
+    def stored_events(self, event_type: str, account: str | None = None) -> list[Any]:
+        """Inbound events the host's intake stored (from the sandbox's webhooks)."""
+        where = {"type": event_type, **({"account": account} if account else {})}
+        return Recorder(self.host).inbound_events(**where)
+
+    def wait_for_stored(self, event_type: str, account: str | None = None, count: int = 1) -> list[Any]:
+        return list(wait_until(lambda: (lambda rows: rows if len(rows) >= count else None)(
+            self.stored_events(event_type, account)), f"{count} stored {event_type} event(s)"))
+
+    def attempts(self, event_id: str) -> list[dict[str, Any]]:
+        return list(self.control("GET", f"/webhook_attempts?event={event_id}")["data"])
 
     def requests(self) -> list[dict[str, Any]]:
         return list(self.control("GET", "/requests")["data"])

@@ -92,8 +92,8 @@ def status(ctx: IntegrationContext, tenant: Tenant) -> ConnectionStatus:
     recent = ctx.host.pipeline.list_deliveries(tenant_id=tenant.id, limit=100)
     last = next((d for d in recent if d.integration == "slack"), None)
     if last is None:
-        return ConnectionStatus(state=ConnectionState.CONNECTED, reason="Connected; nothing posted since the "
-                                                                        "test message.")
+        return ConnectionStatus(state=ConnectionState.CONNECTED,
+                                reason="Connected; nothing posted since the test message.")
     what = f"({last.event_type}, {last.created_at:%d %b %Y %H:%M} UTC)" if last.created_at else f"({last.event_type})"
     if last.status == "delivered":
         return ConnectionStatus(state=ConnectionState.CONNECTED, reason=f"Last message {what} posted to Slack.")
