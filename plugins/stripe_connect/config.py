@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import attrs
 
 from core import Secret
@@ -11,24 +13,31 @@ DEFAULT_CONNECT_BASE = "https://connect.stripe.com"
 DEFAULT_DASHBOARD_URL = "https://dashboard.stripe.com"
 
 
+def _env_or(name: str, default: str) -> str:
+    """The environment contract: ``STRIPE_API_BASE`` / ``STRIPE_CONNECT_BASE`` unset means Stripe itself."""
+    return os.environ.get(name) or default
+
+
 def _percent(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0 <= value <= 100:
-        raise ValueError(f"must be >= 0 and <= 100 (a percentage of each sale), got {value}")
+        raise ValueError(f"'{attribute.name}' must be >= 0 and <= 100 (a percentage of each sale): {value}")
 
 
 def _platform_key(instance: object, attribute: attrs.Attribute[Secret], value: Secret) -> None:
     if not value.reveal().startswith(("sk_test_", "sk_live_", "rk_test_", "rk_live_")):
-        raise ValueError("must be a Stripe secret key (sk_test_... or sk_live_...) from Developers > API keys")
+        raise ValueError(f"'{attribute.name}' must be a Stripe secret key (sk_test_... or sk_live_...) from "
+                         "Developers > API keys")
 
 
 def _client_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.startswith("ca_"):
-        raise ValueError("must be your platform's Connect client id (ca_...) from Settings > Connect")
+        raise ValueError(f"'{attribute.name}' must be your platform's Connect client id (ca_...) from Settings > "
+                         f"Connect: {value}")
 
 
 def _base(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.startswith(("https://", "http://")):
-        raise ValueError("must be an http(s) URL")
+        raise ValueError(f"'{attribute.name}' must be an http(s) URL: {value}")
 
 
 @attrs.frozen(kw_only=True)
@@ -43,8 +52,9 @@ class StripeConnectConfig:
     client_id: str = attrs.field(validator=_client_id)
     webhook_secrets: Secret = attrs.field(factory=lambda: Secret(""))
     application_fee_percent: float = attrs.field(default=0.0, converter=float, validator=_percent)
-    api_base: str = attrs.field(default=DEFAULT_API_BASE, validator=_base)
-    connect_base: str = attrs.field(default=DEFAULT_CONNECT_BASE, validator=_base)
+    api_base: str = attrs.field(factory=lambda: _env_or("STRIPE_API_BASE", DEFAULT_API_BASE), validator=_base)
+    connect_base: str = attrs.field(factory=lambda: _env_or("STRIPE_CONNECT_BASE", DEFAULT_CONNECT_BASE),
+                                    validator=_base)
     dashboard_url: str = attrs.field(default=DEFAULT_DASHBOARD_URL, validator=_base)
     webhook_tolerance: int = 300
     max_network_retries: int = 2

@@ -9,10 +9,16 @@ import pytest
 from click.testing import CliRunner
 from stripe_kit import StripeWorld
 
+from core.cli import pipeline_cmds
 from core.testing import Recorder
 from plugins.stripe_connect.sync import parse_since, register, sync_all
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def a_day_before(world: StripeWorld) -> datetime:
+    """Since a day before the sandbox's now (events carry the sandbox's real-time timestamps)."""
+    return datetime.fromtimestamp(world.sandbox.sandbox.now(), UTC) - timedelta(days=1)
 
 
 def missed_sale(world: StripeWorld) -> str:
@@ -29,7 +35,7 @@ async def test_sync_stores_the_missed_events_and_the_pipeline_turns_them_into_a_
     account_id = missed_sale(stripe_world)
     assert stripe_world.stored_events("checkout.session.completed") == []
 
-    [report] = sync_all(stripe_world.host, NOW - timedelta(days=30))
+    [report] = sync_all(stripe_world.host, a_day_before(stripe_world))
     await stripe_world.host.pipeline.run_once()
 
     assert report.account_id == account_id and report.error is None
@@ -39,9 +45,9 @@ async def test_sync_stores_the_missed_events_and_the_pipeline_turns_them_into_a_
 
 async def test_syncing_twice_stores_nothing_new(stripe_world: StripeWorld) -> None:
     missed_sale(stripe_world)
-    sync_all(stripe_world.host, NOW - timedelta(days=30))
+    sync_all(stripe_world.host, a_day_before(stripe_world))
 
-    [again] = sync_all(stripe_world.host, NOW - timedelta(days=30))
+    [again] = sync_all(stripe_world.host, a_day_before(stripe_world))
 
     assert again.stored == 0
     assert again.duplicates == again.listed > 0
@@ -51,7 +57,7 @@ def test_one_unreachable_account_is_reported_without_stopping_the_sync(stripe_wo
     stripe_world.connected_site()
     stripe_world.sandbox.stop()
 
-    [report] = sync_all(stripe_world.host, NOW - timedelta(days=30))
+    [report] = sync_all(stripe_world.host, a_day_before(stripe_world))
 
     assert report.error is not None and "Stripe could not be reached" in report.error
 
@@ -64,7 +70,8 @@ def test_the_command_syncs_every_account_and_summarises(stripe_world: StripeWorl
         """A stand-in for the host's CLI."""
 
     register(cli)
-    result = CliRunner().invoke(cli, ["events", "sync", "stripe_connect", "--since", "7d"],
+    since = a_day_before(stripe_world).isoformat()
+    result = CliRunner().invoke(cli, ["events", "sync", "stripe_connect", "--since", since],
                                 obj={"host": stripe_world.host})
 
     assert result.exit_code == 0, result.output
@@ -73,7 +80,8 @@ def test_the_command_syncs_every_account_and_summarises(stripe_world: StripeWorl
 
 
 def test_the_command_joins_the_hosts_own_events_group() -> None:
-    from core.cli import cli
+    cli = click.Group("intellectra-integrations")
+    pipeline_cmds.register(cli)
 
     register(cli)
 

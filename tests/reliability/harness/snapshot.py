@@ -1,0 +1,31 @@
+""""Nothing stored, nothing changed": the content of every table, compared before and after.
+
+A refusal that wrote anything at all — an inbound row, an audit entry, a touched ``last_used_at``, a
+consumed connect state — shows up as a difference naming the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from core.store.tables import metadata
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def take(engine: Engine) -> Snapshot:
+    with engine.connect() as c:
+        return {table.name: sorted((tuple(repr(v) for v in row) for row in c.execute(select(table))))
+                for table in metadata.sorted_tables}
+
+
+def changes(before: Snapshot, after: Snapshot) -> dict[str, str]:
+    """Tables whose content differs, with a short account of how."""
+    diff = {}
+    for name in before:
+        old, new = set(before[name]), set(after[name])
+        if old != new:
+            diff[name] = f"+{len(new - old)} row(s), -{len(old - new)} row(s): {sorted(new - old)[:2]!r}"
+    return diff
