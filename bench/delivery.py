@@ -2,7 +2,7 @@
 
 Baseline in the same run, against the same receiver: a plain async httpx loop posting the same bodies
 with the same concurrency (``delivery_concurrency``, 64) and no database. The receiver is a separate
-process (bench/receiver.py). Targets: ≥ 1,000 deliveries/s and ≥ 0.6× the baseline.
+process (bench/receiver.py). Targets: ≥ 1,000 deliveries/s and ≥ 0.6x the baseline.
 """
 
 from __future__ import annotations

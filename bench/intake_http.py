@@ -3,7 +3,7 @@
 Servers, each a process of its own, one at a time: the bare 200 route (the stack's ceiling), the
 hand-written ideal intake (per-event commit on the event loop), and ``intellectra-integrations serve``
 (``--no-workers``: this stage only) on the embedded default — a SQLite file in its working directory —
-and on PostgreSQL. Target: serve ≥ 1.0× the ideal's requests/s with p99 ≤ 25 ms at 32 connections.
+and on PostgreSQL. Target: serve ≥ 1.0x the ideal's requests/s with p99 ≤ 25 ms at 32 connections.
 """
 
 from __future__ import annotations

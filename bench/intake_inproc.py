@@ -2,7 +2,7 @@
 
 Baseline, in the same process on the same database: Stripe's ``verify_header`` + ``json.loads`` + one
 INSERT and COMMIT through the same driver (sqlite3 / psycopg), no SQLAlchemy. The two alternate in
-rounds so drift on a shared machine hits both. Target: host ≥ 0.5× the baseline's events/s.
+rounds so drift on a shared machine hits both. Target: host ≥ 0.5x the baseline's events/s.
 
 Measured: ``Intake.receive_sync`` (stores in the calling thread, one transaction per request), and
 ``Intake.receive`` awaited one event at a time (the web path: the group-commit writer thread, so a

@@ -4,7 +4,7 @@ A tenant has Stripe connected (the events' account) and one subscription to ``pu
 every event becomes one domain event and one delivery row. Workers are separate processes running the
 host's ``Processor.drain`` (the loop ``worker`` runs); they are started, then released together, and
 the time is from the first start to the last finish. Targets: ≥ 2,000 events/s with one worker on
-SQLite and PostgreSQL; two workers on PostgreSQL ≥ 1.4× one.
+SQLite and PostgreSQL; two workers on PostgreSQL ≥ 1.4x one.
 
     python -m bench.processing worker --db URL        (one worker process: waits for "go" on stdin)
 """

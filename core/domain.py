@@ -95,6 +95,46 @@ class DomainEvents:
             c.execute(deliveries.insert(), rows)
         return written
 
+    def emit_many(self, c: DB, batch: Sequence[tuple[str, Sequence[NewDomainEvent], str | None]], *,
+                  source: str) -> list[list[DomainEvent]]:
+        """``emit_in`` for a worker's batch: ``(tenant_id, events, inbound_event_id)`` items, written
+        with one INSERT of events, one SELECT of subscriptions and one INSERT of deliveries in all
+        (not three statements per inbound event). Returns the written events per item."""
+        now = self.host.clock.now()
+        per_item: list[list[DomainEvent]] = []
+        event_rows: list[dict[str, Any]] = []
+        for tenant_id, new_events, inbound_event_id in batch:
+            written = [DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
+                                   version=EVENT_TYPES[new.type].version, data=validate_payload(new.type, new.data),
+                                   occurred_at=new.occurred_at or now, source=source) for new in new_events]
+            per_item.append(written)
+            event_rows.extend(dict(id=e.id, tenant_id=e.tenant_id, type=e.type, version=e.version, data=dict(e.data),
+                                   source=e.source, inbound_event_id=inbound_event_id, occurred_at=e.occurred_at,
+                                   created_at=now) for e in written)
+        if not event_rows:
+            return per_item
+        c.execute(domain_events.insert(), event_rows)
+        events = [e for written in per_item for e in written]
+        subs = c.execute(select(subscriptions).where(
+            subscriptions.c.tenant_id.in_({e.tenant_id for e in events}),
+            subscriptions.c.event_type.in_({e.type for e in events}))).all()
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            body: str | None = None
+            for sub in subs:
+                if (sub.tenant_id != event.tenant_id or sub.event_type != event.type
+                        or not filters_match(sub.filters or {}, event.data)):
+                    continue
+                body = body or json.dumps(envelope(event), separators=(",", ":"))
+                rows.append(self._delivery_row(event, integration=sub.integration, target_url=sub.target_url,
+                                               body=body, encrypted_secret=sub.secret, subscription_id=sub.id))
+        for written in per_item:
+            if written:
+                rows.extend(self._observer_deliveries(c, written[0].tenant_id, written))
+        if rows:
+            c.execute(deliveries.insert(), rows)
+        return per_item
+
     def _subscription_deliveries(self, c: DB, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
         types = {e.type for e in events}
         subs = c.execute(select(subscriptions).where(subscriptions.c.tenant_id == events[0].tenant_id,

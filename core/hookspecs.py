@@ -247,7 +247,9 @@ def cli_commands(cli: click.Group) -> None:
     """Add commands to the ``intellectra-integrations`` CLI (broadcast).
 
     Add a ``click`` group or command to ``cli`` (e.g. ``zapier keys create``). Get the host inside
-    a command with ``core.cli.get_host(click_context)``; print with ``rich``; never print secrets
+    a command with ``core.cli.get_host(click_context)``; print listings with
+    ``core.cli.output.emit_listing`` / ``json_option`` (tables for people, ``--json`` for machines);
+    never print secrets
     except a credential at the moment it is created.
     """
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
 
 from core.errors import IntellectraError, PluginError, WebhookRejected
 from core.ids import new_id
@@ -112,6 +113,8 @@ class Intake:
     # ------------------------------------------------------------------ steps
     def _verified_rows(self, integration: str, body: bytes, headers: Mapping[str, str]) -> list[dict[str, Any]]:
         self._integration(integration, need_verify=True)
+        if not isinstance(headers, Headers):  # plugins always get case-insensitive headers
+            headers = Headers(headers=dict(headers))
         content_type = headers.get("content-type", "")
         if not is_json_content_type(content_type):
             raise Refused(415, "unsupported_media_type",

@@ -186,9 +186,7 @@ class Processor:
             with engine.begin() as c:
                 ours = still_ours(c, engine, inbound_events, [h.event.id for h in handled], worker_id=self.worker_id)
                 mine = [h for h in handled if h.event.id in ours]
-                for h in mine:
-                    if h.outcome == PROCESSED:
-                        self._apply_results(c, h)
+                self._apply_all(c, [h for h in mine if h.outcome == PROCESSED])
                 self._record(c, mine, now)
         except Exception as exc:
             if len(handled) == 1:
@@ -214,7 +212,7 @@ class Processor:
                     if not still_ours(c, engine, inbound_events, [handled.event.id], worker_id=self.worker_id):
                         return []
                     if handled.outcome == PROCESSED:
-                        self._apply_results(c, handled)
+                        self._apply_all(c, [handled])
                     self._record(c, [handled], now)
                     return [handled]
             except Exception as exc:
@@ -227,22 +225,39 @@ class Processor:
             self._record(c, [failed], now)
         return [failed]
 
-    def _apply_results(self, c: DB, h: Handled) -> None:
-        assert h.tenant is not None or not (h.new_events or h.effects)
+    def _apply_all(self, c: DB, handled: Sequence[Handled]) -> None:
+        """Effects event by event (rare), then every domain event of the batch in a few statements."""
+        emits: dict[str, list[tuple[str, Sequence[NewDomainEvent], str | None]]] = {}
+        for h in handled:
+            integration = h.event.integration
+            self._apply_effects(c, h)
+            if h.new_events and h.tenant is not None:
+                emits.setdefault(integration, []).append((h.tenant.id, h.new_events, h.event.id))
+        for integration, batch in emits.items():
+            self.host.events.emit_many(c, batch, source=integration)
+
+    def _apply_effects(self, c: DB, h: Handled) -> None:
+        """Apply to the connection as it is now (an earlier event in the batch may have changed it)."""
         effects = h.effects
-        connection = h.connection
-        integration = h.event.integration
-        if effects is not None and connection is not None:
-            if effects.status is not None or effects.data_updates:
-                connection = self.host.connections.apply_status(
-                    c, connection, effects.status or connection.status, effects.data_updates, actor=integration)
-            if effects.disconnected_reason:
-                self.host.connections.mark_disconnected(c, connection, effects.disconnected_reason, actor="provider")
-        if h.new_events and h.tenant is not None:
-            self.host.events.emit_in(c, h.tenant.id, h.new_events, source=integration, inbound_event_id=h.event.id)
-        if effects is not None and effects.deliveries and h.tenant is not None:
-            c.execute(deliveries.insert(), [self._delivery_row(h.tenant.id, integration, out) for out in
-                                            effects.deliveries])
+        if effects is None or h.tenant is None:
+            return
+        changes = effects.status is not None or effects.data_updates or effects.disconnected_reason
+        if changes and h.connection is not None:
+            connection = self.host.connections.find(h.tenant.id, h.event.integration, conn=c)
+            if connection is None or connection.external_id != h.connection.external_id:
+                log.warning("inbound event %s: the connection no longer owns account %r; its changes were dropped",
+                            h.event.id, h.event.account)
+            else:
+                if effects.status is not None or effects.data_updates:
+                    connection = self.host.connections.apply_status(
+                        c, connection, effects.status or connection.status, effects.data_updates,
+                        actor=h.event.integration)
+                if effects.disconnected_reason:
+                    self.host.connections.mark_disconnected(c, connection, effects.disconnected_reason,
+                                                            actor="provider")
+        if effects.deliveries:
+            c.execute(deliveries.insert(), [self._delivery_row(h.tenant.id, h.event.integration, out)
+                                            for out in effects.deliveries])
 
     def _delivery_row(self, tenant_id: str, integration: str, out: Any) -> dict[str, Any]:
         now = self.host.clock.now()

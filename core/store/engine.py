@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, inspect
 
 from core.store.dialect import engine_options, install_sqlite_pragmas, normalise_url
+
+if TYPE_CHECKING:  # Alembic is imported when a migration runs, not on every start (``plugins list``)
+    from alembic.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite:///intellectra.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,6 +29,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -35,6 +39,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration up to ``revision`` (idempotent)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 

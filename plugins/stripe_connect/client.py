@@ -33,12 +33,12 @@ def make_client(config: StripeConnectConfig) -> stripe.StripeClient:
     )
 
 
-def on_account(account_id: str) -> dict[str, str]:
+def on_account(account_id: str) -> stripe.RequestOptions:
     """Request options for a call made on the connected account (``Stripe-Account``), version pinned."""
     return {"stripe_account": account_id, "stripe_version": STRIPE_API_VERSION}
 
 
-def platform() -> dict[str, str]:
+def platform() -> stripe.RequestOptions:
     """Request options for a call on the platform itself, version pinned."""
     return {"stripe_version": STRIPE_API_VERSION}
 

@@ -10,11 +10,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
+from core import ConnectError, IgnoreEvent, IntegrationContext, NewDomainEvent, StoredEvent
 
-from core import IgnoreEvent, IntegrationContext, NewDomainEvent, StoredEvent
-
-from .client import is_revoked, make_client, on_account
+from .client import is_revoked, make_client, on_account, stripe_errors
 from .config import StripeConnectConfig
 from .connect_flow import fetch_account
 from .lifecycle import mode_name
@@ -64,10 +62,10 @@ def account_updated(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[st
     account_id = event.account or str(obj.get("id"))
     dashboard = config.dashboard_for(account_id)
     try:
-        account = fetch_account(config, account_id)
-    except stripe.StripeError as exc:
-        if not is_revoked(exc):
-            raise  # an outage: retried with backoff
+        account = _refetch(config, account_id)
+    except ConnectError as exc:
+        if not is_revoked(exc.__cause__ or exc):
+            raise  # an outage: the event is retried with backoff
         ctx.set_status(revoked_status(dashboard))
         return []
     status = status_from_account(account, dashboard_url=dashboard)
@@ -80,15 +78,21 @@ def deauthorized(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, 
     """The creator disconnected the platform in Stripe, unless access came back since (a late event)."""
     config: StripeConnectConfig = ctx.config
     try:
-        fetch_account(config, event.account or "")
-    except stripe.StripeError as exc:
-        if not is_revoked(exc):
+        _refetch(config, event.account or "")
+    except ConnectError as exc:
+        if not is_revoked(exc.__cause__ or exc):
             raise
         ctx.mark_disconnected("You disconnected this site from your Stripe account in Stripe. Connect Stripe "
                               "again to take payments.")
         return []
     raise IgnoreEvent("Stripe still gives this site access to the account (it was connected again after this "
                       "deauthorization), so the connection was kept.", code="stale_deauthorization")
+
+
+def _refetch(config: StripeConnectConfig, account_id: str) -> dict[str, Any]:
+    """The account now; Stripe's failures as :class:`core.ConnectError` (not a plugin bug: retried)."""
+    with stripe_errors("re-reading the Stripe account"):
+        return fetch_account(config, account_id)
 
 
 # -- money -----------------------------------------------------------------------------------------------------
@@ -117,7 +121,9 @@ def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: 
     """The charge behind a payment, so a later refund or dispute can be matched to this purchase."""
     if not payment_intent or not event.account:
         return None
-    intent = make_client(ctx.config).v1.payment_intents.retrieve(payment_intent, options=on_account(event.account))
+    with stripe_errors("reading the payment"):
+        intent = make_client(ctx.config).v1.payment_intents.retrieve(payment_intent,
+                                                                     options=on_account(event.account))
     return _id_of(intent.to_dict().get("latest_charge"))
 
 

@@ -69,8 +69,11 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> PluginVenv:
-    """The site's environment, where the operator runs the guide's `pip install intellectra-slack`."""
-    return PluginVenv(tmp_path_factory.mktemp("site") / "venv", find_links=wheelhouse)
+    """The site's environment, with the published plugin installed from the wheelhouse."""
+    venv = PluginVenv(tmp_path_factory.mktemp("site") / "venv", find_links=wheelhouse)
+    install = venv.sh("pip install intellectra-slack", cwd=venv.path)
+    assert install.returncode == 0, install.stderr
+    return venv
 
 
 # ---------------------------------------------------------------- the plugin author's side
@@ -96,11 +99,13 @@ def test_the_examples_own_tests_pass_after_the_guides_develop_commands(tmp_path)
 # ---------------------------------------------------------------- the site operator's side
 
 def test_an_operator_enables_it_with_each_registry_the_guide_shows(site_venv, tmp_path):
-    (tmp_path / "registry.toml").write_text(registry_blocks()[0], encoding="utf-8")
+    first, *others = registry_blocks()
+    (tmp_path / "registry.toml").write_text(first, encoding="utf-8")
     install, listing = run_guide_commands(site_venv, "enable", cwd=tmp_path)
-    assert "slack" in listing.stdout and "loaded" in listing.stdout
+    (row,) = [line for line in listing.stdout.splitlines() if " slack " in line]
+    assert " loaded " in row, listing.stdout
 
-    for registry in registry_blocks():
+    for registry in others:
         (tmp_path / "registry.toml").write_text(registry, encoding="utf-8")
         slack = plugins_by_name(site_venv, tmp_path)["slack"]
         assert slack["state"] == "loaded", slack
@@ -140,7 +145,6 @@ def running_site(site_venv: PluginVenv, tmp_path_factory: pytest.TempPathFactory
     tmp_path = tmp_path_factory.mktemp("running-site")
     (dev_registry,) = [r for r in registry_blocks() if "allow_loopback_urls = true" in r]
     (tmp_path / "registry.toml").write_text(dev_registry, encoding="utf-8")
-    site_venv.sh("pip install intellectra-slack", cwd=tmp_path).check_returncode()
     env = site_venv.env(INTELLECTRA_DATABASE_URL=f"sqlite:///{tmp_path / 'site.db'}",
                         INTELLECTRA_SECRET_KEYS=Fernet.generate_key().decode(),
                         INTELLECTRA_ALLOW_LOOPBACK_TARGETS="1")

@@ -54,6 +54,8 @@ class FakePlugin:
     def __init__(self) -> None:
         self.fail_times = 0
         self.delay = 0.0
+        self.broken_verify = False
+        """Make ``verify_webhook`` return an event the host must refuse to store (no external id)."""
         """Seconds each ``handle_event`` takes (to kill a worker in the middle of a batch)."""
         self.invalid_for: set[str] = set()
         """External ids for which the handler returns a domain event its schema refuses."""
@@ -77,6 +79,8 @@ class FakePlugin:
             raise WebhookRejected("The body is not valid JSON.", code="malformed_json") from exc
         if not isinstance(payload, dict) or "id" not in payload:
             raise WebhookRejected("The body is not a Fake Pay event.", code="malformed_event")
+        if self.broken_verify:
+            return [InboundEvent(external_id="", type=payload["type"], payload=payload)]
         return [InboundEvent(external_id=payload["id"], type=payload["type"], payload=payload,
                              account=payload.get("account"))]
 

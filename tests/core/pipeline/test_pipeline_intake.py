@@ -139,3 +139,30 @@ def test_a_database_that_is_down_answers_503_and_never_2xx(url, fake, recorder, 
     assert response.json()["error"]["code"] == "store_unavailable"
     assert response.headers["retry-after"] == "5"
     assert recorder.inbound_events() == []
+
+
+def test_an_invalid_event_from_the_plugin_is_never_stored(url, fake, recorder):
+    fake.plugin.broken_verify = True
+    response = post(url, thing_paid("evt_1"))
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "plugin_failed"
+    assert "external_id must be a non-empty string" in response.json()["error"]["message"]
+    assert recorder.inbound_events() == []
+    assert "verify_webhook" in fake.host.plugins.records["fake"].runtime_errors[-1]
+
+
+def test_events_fetched_from_the_provider_api_are_stored_once_without_a_signature(fake, recorder):
+    from core import InboundEvent
+
+    events = [InboundEvent(external_id=f"evt_{i}", type="thing.paid", payload=thing_paid(f"evt_{i}"),
+                           account="acct_fake_1") for i in range(3)]
+    fake.receive(thing_paid("evt_0"))
+    result = fake.host.pipeline.intake.store_events("fake", events)
+    assert result.body == {"received": 2, "duplicates": 1}
+    assert len(recorder.inbound_events()) == 3
+
+
+def test_in_process_intake_gives_the_plugin_case_insensitive_headers(fake, recorder):
+    body, headers = signed_request(thing_paid("evt_1"))
+    shouting = {"Content-Type": headers["content-type"], "X-Fake-Signature": headers["x-fake-signature"]}
+    assert fake.host.pipeline.intake.receive_sync("fake", body, shouting).status_code == 200

@@ -129,6 +129,13 @@ def test_a_disconnect_effect_is_applied_with_the_event(fake, recorder):
     assert len(recorder.domain_events("integration.disconnected")) == 1
 
 
+def test_two_disconnects_of_one_account_in_one_batch_disconnect_it_once(fake, recorder):
+    fake.receive({"id": "evt_c1", "type": "account.closed", "account": "acct_fake_1"})
+    fake.receive({"id": "evt_c2", "type": "account.closed", "account": "acct_fake_1"})
+    assert process(fake).processed == 2
+    assert len(recorder.domain_events("integration.disconnected")) == 1
+
+
 def test_an_invalid_domain_event_fails_that_event_only(fake, recorder):
     fake.plugin.invalid_for = {"evt_bad"}
     fake.receive(thing_paid("evt_bad"))

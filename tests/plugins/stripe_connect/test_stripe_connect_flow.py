@@ -213,6 +213,18 @@ def test_creating_a_new_account_through_onboarding_connects_it(stripe_world: Str
     assert connection["data"]["connect_method"] == "onboarding"
 
 
+def test_a_stripe_outage_when_creating_a_new_account_answers_503_and_stores_nothing(
+        stripe_world: StripeWorld) -> None:
+    site = stripe_world.site()
+    stripe_world.sandbox.stop()
+
+    answer = site.api.post(f"/api/integrations/{NAME}/connect", json={"option": "onboarding"})
+
+    assert answer.status_code == 503
+    assert "Stripe could not be reached" in answer.json()["error"]["message"]
+    assert stripe_world.host.connections.find(site.tenant.id, NAME) is None
+
+
 def test_leaving_onboarding_early_is_action_required(stripe_world: StripeWorld) -> None:
     site = stripe_world.site()
     page, submit = onboard(stripe_world, site, action="save")

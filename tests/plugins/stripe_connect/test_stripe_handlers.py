@@ -9,7 +9,7 @@ import pytest
 import stripe
 from stripe_kit import CLIENT_ID, NAME, SECRET_KEY, Site, StripeWorld
 
-from core import ConnectionState, IgnoreEvent, IntegrationContext, NewDomainEvent, StoredEvent
+from core import ConnectError, ConnectionState, IgnoreEvent, IntegrationContext, NewDomainEvent, StoredEvent
 from plugins.stripe_connect import STRIPE_API_VERSION
 
 
@@ -97,6 +97,17 @@ def test_account_updated_with_requirements_due_is_action_required(stripe_world: 
     assert ctx.effects.status is not None
     assert ctx.effects.status.state is ConnectionState.ACTION_REQUIRED
     assert "your date of birth" in ctx.effects.status.reason
+
+
+def test_account_updated_during_a_stripe_outage_raises_so_the_event_is_retried(stripe_world: StripeWorld) -> None:
+    site, account_id = stripe_world.connected_site(verified=False)
+    stripe_world.control("POST", f"/accounts/{account_id}/verify")
+    update = latest(stripe_world, "account.updated", account_id)
+    stripe_world.sandbox.stop()
+
+    with pytest.raises(ConnectError, match="Stripe could not be reached"):
+        handle(stripe_world, site, update)
+    assert stripe_world.host.plugins.records[NAME].runtime_errors == []  # an outage is not a plugin bug
 
 
 def test_account_updated_after_access_was_revoked_is_needs_reauth(stripe_world: StripeWorld) -> None:

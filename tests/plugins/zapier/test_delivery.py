@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-
-class Receiver:
-    """A stand-in for hooks.zapier.com: records what it is sent and answers ``status``."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], dict[str, object]]] = []
-        self.status = 200
-
-    def app(self) -> Starlette:
-        async def hook(request: Request) -> Response:
-            self.received.append((dict(request.headers), json.loads(await request.body())))
-            return Response(status_code=self.status)
-
-        return Starlette(routes=[Route("/hooks/{zap}", hook, methods=["POST"])])
+from zapier_kit import Receiver
 
 
 async def test_an_event_reaches_the_subscribed_target_in_the_sample_shape(site, zapier, zapier_host, live_server,
-                                                                          clock):
+                                                                          clock, recorder):
     receiver = Receiver()
     target = live_server(receiver.app()) + "/hooks/zap1"
     zapier.post("/api/zapier/hooks", json={"target_url": target, "event": "enrollment.created",
@@ -36,6 +16,7 @@ async def test_an_event_reaches_the_subscribed_target_in_the_sample_shape(site, 
     event = zapier_host.emit(site.tenant.id, "enrollment.created", data)
     zapier_host.emit(site.tenant.id, "enrollment.created", {**data, "course_id": "crs_other"})  # filtered out
     await zapier_host.pipeline.run_once()
+    assert len(receiver.received) == 1, recorder.deliveries()
     ((headers, body),) = receiver.received
     assert body["id"] == event.id and body["data"]["course_id"] == "crs_watercolour"
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(headers)

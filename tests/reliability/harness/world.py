@@ -142,6 +142,10 @@ class Deployment:
             self.sites.append(site)
         return self.sites
 
+    def subscription_secrets(self) -> dict[str, str]:
+        """subscription id → signing secret, for checking what the receiver got."""
+        return {sub_id: secret for site in self.sites for sub_id, secret in site.subscriptions.items()}
+
     def subscriptions_per_account(self) -> dict[str, int]:
         return {site.account: len(site.subscriptions) for site in self.sites}
 

@@ -1,0 +1,68 @@
+"""Throwaway integrations for the browser tests (the page must work for any plugin, not just ours)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from core import (
+    Capability,
+    Connected,
+    ConnectionState,
+    ConnectionStatus,
+    ConnectOption,
+    Field,
+    IntegrationInfo,
+    Redirect,
+    Tenant,
+    hookimpl,
+)
+
+SECRET_VALUE = "sk_demo_never_shown_0123456789"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def card(page: Any, title: str) -> Any:
+    """The card of the integration titled ``title`` on the settings page."""
+    return page.locator("article.card", has=page.get_by_role("heading", name=title, exact=True))
+
+
+class DemoPay:
+    """Connect fields (one secret) and two options; "new" goes through the provider and needs action."""
+
+    @hookimpl
+    def integration_info(self) -> IntegrationInfo:
+        return IntegrationInfo(
+            name="demopay", title="Demo Pay", description="Take payments with a throwaway provider.",
+            capabilities={Capability.CONNECT, Capability.STATUS},
+            connect_fields=[Field(name="account", label="Account name", required=True),
+                            Field(name="api_secret", label="Secret key", secret=True, help="Never shown again.")],
+            connect_options=[ConnectOption(name="existing", label="I have a Demo Pay account"),
+                             ConnectOption(name="new", label="Create a new account")],
+        )
+
+    @hookimpl
+    def connect(self, ctx: Any, tenant: Tenant, form: Mapping[str, str], state: str) -> Connected | Redirect:
+        if form["option"] == "new":
+            return Redirect(url=ctx.callback_url(state=state, code="granted"))
+        return Connected(external_id=f"acct_{form['account']}", secrets={"api_secret": form.get("api_secret", "")})
+
+    @hookimpl
+    def complete_connect(self, tenant: Tenant) -> Connected:
+        return Connected(external_id=f"acct_new_{tenant.id}", status=ConnectionStatus(
+            state=ConnectionState.ACTION_REQUIRED, reason="Demo Pay needs your bank details.",
+            action_url="https://dashboard.demopay.example/"))
+
+    @hookimpl
+    def status(self, connection: Any) -> ConnectionStatus:
+        return connection.status
+
+
+class Hooks:
+    """Used through API keys only, like Zapier."""
+
+    @hookimpl
+    def integration_info(self) -> IntegrationInfo:
+        return IntegrationInfo(name="hooks", title="Hooks", description="Send your site's events to other apps.",
+                               capabilities={Capability.API_KEYS})

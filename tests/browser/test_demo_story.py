@@ -1,0 +1,147 @@
+"""The whole demo, as a newcomer clicks it in ``serve --sandbox``: Stripe through the sandbox's pages
+(action required, then connected), a paid offer bought on the sandbox checkout page, the purchase
+arriving as an event, a Zapier key, and disconnecting.
+
+The server is set up the way ``serve --sandbox`` does it: this repository's registry.toml, the plugins'
+development servers started through the ``dev_servers`` hook (``core.sandbox_mode``), demo tenants
+seeded, and the pipeline's workers running in the web app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import REPO, card
+from playwright.sync_api import expect
+
+from core.registry import load_registry
+from core.sandbox_mode import DEMO_TENANTS, start_sandbox
+from core.testing import free_port
+from core.web.app import create_app
+
+README_SCREENSHOT = REPO / "docs" / "images" / "settings-page.png"
+UPDATE_README = "INTELLECTRA_UPDATE_SCREENSHOT"
+ADA = DEMO_TENANTS[0]
+
+
+@pytest.fixture
+def demo(make_host, live_server, monkeypatch) -> Iterator[str]:
+    # placeholders the plugin validates at load; the sandbox replaces them with its own keys
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_placeholder_replaced_by_sandbox")
+    monkeypatch.setenv("STRIPE_CLIENT_ID", "ca_placeholder_replaced_by_sandbox")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_placeholder_replaced_by_sandbox")
+    host = make_host(registry=load_registry(REPO / "registry.toml"), real_clock=True)
+    for name in ("stripe_connect", "zapier"):
+        record = host.plugins.records.get(name)
+        if record is None or record.state.value != "loaded":
+            pytest.skip(f"the {name} plugin is not loadable here ({record.error if record else 'missing'})")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    servers = start_sandbox(host, base_url=base_url)
+    try:
+        yield live_server(create_app(host, run_workers=True), port=port)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def reload_until(page, locator, text: str, timeout: float = 20.0) -> None:
+    """Reload the settings page until ``locator`` shows ``text`` (webhooks arrive asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.reload()
+        if text in " ".join(locator.all_inner_texts()):
+            return
+        if time.monotonic() > deadline:
+            expect(locator).to_contain_text(text)  # fails with Playwright's description of what is there
+            return
+        time.sleep(0.3)
+
+
+def test_the_demo_story(page, demo, screenshot):
+    # sign in as a demo creator
+    page.goto(demo)
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    screenshot(page, "sign-in")
+    page.get_by_role("button", name=f"Sign in as {ADA}").click()
+    stripe, zapier = card(page, "Stripe"), card(page, "Zapier")
+    expect(stripe.locator(".badge")).to_have_text("Not connected")
+    expect(stripe.get_by_role("button", name="Create a new account")).to_be_visible()
+
+    # connect an existing Stripe account through the sandbox's OAuth page; it still needs information
+    stripe.get_by_role("button", name="I have a Stripe account").click()
+    expect(page.get_by_role("heading", name=re.compile("Connect your Stripe account"))).to_be_visible()
+    page.locator("#register-email").fill("ada@example.com")
+    page.locator("#register-business-name").fill("Ada's Watercolour Studio")
+    page.locator("#register-status").select_option("unverified")
+    page.locator("#register").click()
+    page.get_by_role("radio", name=re.compile("Ada's Watercolour Studio")).check()
+    page.locator("#connect").click()
+    expect(page.locator("#flash")).to_contain_text("Connected, but action is required")
+    expect(stripe.locator(".badge")).to_have_text("Action required")
+    screenshot(page, "stripe-action-required")
+
+    # provide the information in the (sandbox) Stripe dashboard; account.updated brings "connected"
+    stripe.get_by_role("link", name="Manage in Stripe dashboard").click()
+    page.locator("#provide").click()
+    page.goto(f"{demo}/settings/integrations")
+    reload_until(page, stripe.locator(".badge"), "Connected")
+    screenshot(page, "stripe-connected")
+
+    # a paid offer (the tenant API, called from the signed-in page with its CSRF token)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    created = page.request.post(f"{demo}/api/stripe_connect/offers", headers={"X-CSRF-Token": csrf}, data={
+        "title": "Watercolour basics", "kind": "course", "amount": 4900, "currency": "usd",
+        "success_url": f"{demo}/settings/integrations"})
+    assert created.status == 201, created.text()
+    offer = created.json()["offer"]
+
+    # a buyer pays on the sandbox checkout page; the purchase arrives as an event
+    page.goto(offer["checkout_url"])
+    page.locator("#email").fill("grace@example.com")
+    page.locator("#pay").click()
+    page.goto(f"{demo}/settings/integrations")
+    events = page.locator("#events")
+    reload_until(page, events, "Purchase completed")
+    expect(events).to_contain_text("Watercolour basics · 49.00 USD · grace@example.com")
+    screenshot(page, "purchase-event")
+
+    # Zapier: connect, then create the API key it asks for (shown once)
+    zapier.get_by_role("button", name="Connect Zapier").click()
+    expect(zapier.locator(".badge")).to_have_text("Action required")
+    zapier.get_by_label("Label for a new key").fill("My Zaps")
+    zapier.get_by_role("button", name="Create API key").click()
+    key = page.get_by_label("New API key")
+    expect(key).to_have_value(re.compile(r"^ik_"))
+    expect(zapier.locator(".badge")).to_have_text("Connected")
+    screenshot(page, "zapier-key")
+    page.reload()
+    assert key.count() == 0, "the key is shown once"
+    save_readme_screenshot(page, screenshot)
+
+    # disconnect Stripe, with confirmation
+    stripe.get_by_role("link", name="Disconnect").click()
+    expect(page.get_by_role("heading", name="Disconnect Stripe?")).to_be_visible()
+    page.get_by_role("button", name="Yes, disconnect Stripe").click()
+    expect(page.locator("#flash")).to_contain_text("Stripe is disconnected.")
+    expect(stripe.locator(".badge")).to_have_text("Disconnected")
+    screenshot(page, "stripe-disconnected")
+
+
+def save_readme_screenshot(page, screenshot) -> None:
+    """The README's picture of the page (Stripe and Zapier connected), small enough to commit.
+
+    Saved under test-artifacts every run; copied over docs/images/settings-page.png only when
+    ``INTELLECTRA_UPDATE_SCREENSHOT=1``, so running the tests never changes a tracked file.
+    """
+    path: Path = screenshot(page, "readme", full_page=False)
+    assert path.stat().st_size < 150_000, f"{path} is {path.stat().st_size} bytes; keep the README image small"
+    if os.environ.get(UPDATE_README) == "1":
+        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SCREENSHOT)

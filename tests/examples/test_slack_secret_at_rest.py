@@ -1,0 +1,42 @@
+"""Where the Slack webhook URL (a credential) ends up on disk once messages flow.
+
+The connection stores it encrypted. But ``ctx.deliver(to=url)`` makes it a delivery's target, and
+the outbox keeps target URLs in clear: a plugin has no way to mark a target as secret. Strict
+xfail, so the day the core encrypts (or lets plugins seal) such targets this turns red and is
+promoted to a plain test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from test_slack_conformance import load_example
+
+from core import EVENT_TYPES
+
+
+@pytest.mark.xfail(strict=True, reason="core/pipeline stores deliveries.target_url in clear (reported to the lead)")
+def test_the_webhook_url_is_not_on_disk_in_clear_after_a_sale_was_posted(make_host, live_server):
+    async def ok(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    receiver = live_server(Starlette(routes=[Route("/services/{path:path}", ok, methods=["POST"])]))
+    host = make_host(plugins={"slack": load_example()}, config={"slack": {"allow_loopback_urls": True}})
+    if not host.settings.database_url.startswith("sqlite"):
+        pytest.skip("reads the SQLite file")
+    tenant, _ = host.tenants.create("Ada's Watercolours")
+    url = f"{receiver}/services/T0001/B0001/secret-token"
+    host.connect(tenant, "slack", {"webhook_url": url})
+    host.emit(tenant.id, "purchase.completed", EVENT_TYPES["purchase.completed"].example)
+    asyncio.run(host.pipeline.run_once())
+    host.close()
+
+    path = Path(host.settings.database_url.removeprefix("sqlite:///"))
+    stored = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    assert b"secret-token" not in stored
