@@ -249,8 +249,7 @@ def cli_commands(cli: click.Group) -> None:
     Add a ``click`` group or command to ``cli`` (e.g. ``zapier keys create``). Get the host inside
     a command with ``core.cli.get_host(click_context)``; print listings with
     ``core.cli.output.emit_listing`` / ``json_option`` (tables for people, ``--json`` for machines);
-    never print secrets
-    except a credential at the moment it is created.
+    never print secrets except a credential at the moment it is created.
     """
 
 
