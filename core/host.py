@@ -58,7 +58,8 @@ class Host:
     @classmethod
     def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,
                clock: Clock | None = None, migrate: bool | None = None, builtins: bool = True,
-               plugin_filter: set[str] | None = None, plugins: PluginHost | None = None) -> Host:
+               plugin_filter: set[str] | None = None, plugins: PluginHost | None = None,
+               sandbox_base_url: str | None = None) -> Host:
         """Build a host: secrets, store (migrated when embedded or asked), plugins from the registry.
 
         A production start (not ``dev_mode``) without ``INTELLECTRA_SECRET_KEYS`` is refused.
@@ -71,8 +72,12 @@ class Host:
             migrate = store.dialect == "sqlite"
         if migrate:
             store.upgrade()
-        preloaded = plugins is not None
-        plugins = plugins or PluginHost()
+        if sandbox_base_url is not None:  # dev servers start while plugins load: a fresh plugin host
+            plugins = PluginHost(dev_servers_for=lambda _name: {"host": host, "base_url": sandbox_base_url})
+            preloaded = False
+        else:
+            preloaded = plugins is not None
+            plugins = plugins or PluginHost()
         host = cls(settings=settings, store=store, plugins=plugins, secrets=secrets, clock=clock)
         if builtins:
             from core.builtins import register_builtins
@@ -109,6 +114,7 @@ class Host:
                                   secrets=secrets)
 
     def close(self) -> None:
+        self.plugins.stop_dev_servers()
         if "pipeline" in self.__dict__:
             self.pipeline.close()
         if "http" in self.__dict__:

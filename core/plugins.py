@@ -26,6 +26,7 @@ from packaging.version import Version
 
 from core import hookspecs
 from core.converter import converter, format_errors
+from core.devserver import DevServer
 from core.errors import ConfigError, IntellectraError, PluginError, PluginNotLoaded
 from core.models import HOST_API_VERSION, IntegrationInfo
 from core.redact import redact, register_secret
@@ -113,7 +114,12 @@ def structure_config(info: IntegrationInfo, raw: Mapping[str, Any], path: str) -
 class PluginHost:
     """The pluggy manager plus the records of every plugin, and addressed/broadcast calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dev_servers_for: Callable[[str], Mapping[str, Any]] | None = None) -> None:
+        """``dev_servers_for`` (``serve --sandbox`` only) gives the hook arguments for ``dev_servers``:
+        each plugin's development servers start while it loads, and their ``config_overrides`` are
+        merged into its config *before* validation, so a sandbox needs no real credentials."""
+        self.dev_servers_for = dev_servers_for
+        self.dev_servers: list[tuple[str, DevServer]] = []
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
@@ -190,7 +196,8 @@ class PluginHost:
             self._check_known_hooks(name, plugin)
             info = self._declared_info(name, plugin)
             check_host_version(info.requires_host, name)
-            plugin_config = structure_config(info, config or {}, f"{where}.config")
+            raw_config = {**(config or {}), **self._start_dev_servers(name, plugin)}
+            plugin_config = structure_config(info, raw_config, f"{where}.config")
         except Exception as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
@@ -202,6 +209,30 @@ class PluginHost:
                               config=plugin_config, plugin=plugin)
         log.info("plugin %s loaded from %s", name, source)
         return record
+
+    def _start_dev_servers(self, name: str, plugin: object) -> dict[str, Any]:
+        if self.dev_servers_for is None:
+            return {}
+        impls = [i for i in self.pm.hook.dev_servers.get_hookimpls() if i.plugin is plugin]
+        if not impls:
+            return {}
+        kwargs = self.dev_servers_for(name)
+        servers = impls[0].function(**{k: kwargs[k] for k in impls[0].argnames if k in kwargs}) or []
+        overrides: dict[str, Any] = {}
+        for server in servers:
+            if not isinstance(server, DevServer):
+                raise PluginError(f"dev_servers returned {type(server).__name__}, expected core.DevServer")
+            self.dev_servers.append((name, server))
+            overrides.update(server.config_overrides)
+        return overrides
+
+    def stop_dev_servers(self) -> None:
+        while self.dev_servers:
+            _, server = self.dev_servers.pop()
+            try:
+                server.stop()
+            except Exception as exc:  # stopping is best effort; say so
+                log.warning("could not stop %s: %s", server.name, _describe(exc))
 
     def register_builtin(self, name: str, plugin: object) -> None:
         """Built-in behaviour (default identity, ...) is a plugin on the same hooks."""

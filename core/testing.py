@@ -140,21 +140,24 @@ def make_host(intellectra_database_url: str, clock: ManualClock) -> Iterator[Cal
     """Build hosts on this test's database; every host is closed after the test.
 
     ``make_host(plugins={"slack": my_module}, config={"slack": {...}}, registry={...}, clock=...,
-    settings={...})`` — ``plugins`` are registered like registry entries (with their ``config``),
-    ``registry`` is a registry.toml as a dict (loaded as the file would be).
+    settings={...}, sandbox_base_url=None)`` — ``plugins`` are registered like registry entries
+    (with their ``config``), ``registry`` is a registry.toml as a dict (loaded as the file would
+    be); with ``sandbox_base_url`` the plugins' ``dev_servers`` start as they load, as in
+    ``serve --sandbox`` (and stop with the host).
     """
     hosts: list[Host] = []
     keys = Fernet.generate_key().decode()
 
     def build(*, plugins: Mapping[str, object] | None = None, config: Mapping[str, Mapping[str, Any]] | None = None,
               registry: Mapping[str, Any] | RegistryConfig | None = None, clock_: Any = None,
-              settings: Mapping[str, Any] | None = None, real_clock: bool = False) -> Host:
+              settings: Mapping[str, Any] | None = None, real_clock: bool = False,
+              sandbox_base_url: str | None = None) -> Host:
         opts: dict[str, Any] = dict(database_url=intellectra_database_url, secret_keys=keys, dev_mode=True,
                                     allow_loopback_targets=True, registry_path=Path("/nonexistent/registry.toml"))
         opts.update(settings or {})
         reg = registry if isinstance(registry, RegistryConfig) else parse_registry(registry or {})
         host = Host.create(settings=Settings(**opts), registry=reg, migrate=False,
-                           clock=None if real_clock else (clock_ or clock))
+                           clock=None if real_clock else (clock_ or clock), sandbox_base_url=sandbox_base_url)
         for name, plugin in (plugins or {}).items():
             host.plugins.register(name, plugin, config=(config or {}).get(name, {}))
         hosts.append(host)

@@ -25,14 +25,18 @@ class HostGroup(click.Group):
             sys.exit(1)
 
 
-def get_host(ctx: click.Context, **settings_overrides: Any) -> Host:
-    """The host for this CLI run (built once, closed when the command ends)."""
+def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, **settings_overrides: Any) -> Host:
+    """The host for this CLI run (built once, closed when the command ends).
+
+    With ``sandbox_base_url`` the plugins' development servers start as the plugins load
+    (``serve --sandbox``)."""
     root = ctx.find_root()
     root.ensure_object(dict)
     host = root.obj.get("host")
     if host is None:
         settings = Settings.from_env(**settings_overrides)
-        host = Host.create(settings=settings, plugins=_preloaded.pop("plugins", None))
+        host = Host.create(settings=settings, plugins=_preloaded.pop("plugins", None),
+                           sandbox_base_url=sandbox_base_url)
         root.obj["host"] = host
         root.call_on_close(host.close)
     return host  # type: ignore[no-any-return]
@@ -72,7 +76,14 @@ def _plugin_commands() -> None:
         from core.registry import load_registry
 
         plugins = PluginHost()
-        plugins.load_registry(load_registry(Settings.from_env().registry_path))
+        # Failures are recorded (and shown by `plugins list`, the host, /healthz); logging them here
+        # too would print them before every command, even ones that never use that plugin.
+        quiet = logging.getLogger("intellectra.plugins")
+        quiet.disabled = True
+        try:
+            plugins.load_registry(load_registry(Settings.from_env().registry_path))
+        finally:
+            quiet.disabled = False
         plugins.broadcast("cli_commands", cli=cli)
         _preloaded["plugins"] = plugins
     except IntellectraError as exc:

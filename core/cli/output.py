@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.redact import redact
@@ -30,7 +31,8 @@ def emit_listing(rows: Sequence[dict[str, Any]], columns: Iterable[str], *, as_j
     for col in cols:
         table.add_column(col)
     for row in rows:
-        table.add_row(*[redact("" if row.get(c) is None else str(row.get(c))) for c in cols])
+        # Cell text is data, not rich markup: "[plugins.x]" must print as written.
+        table.add_row(*[escape(redact("" if row.get(c) is None else str(row.get(c)))) for c in cols])
     console.print(table)
     if not rows:
         console.print("[dim](none)[/dim]")
@@ -41,4 +43,4 @@ def emit_object(obj: dict[str, Any], *, as_json: bool) -> None:
         click.echo(redact(json.dumps(obj, indent=2, default=str)))
         return
     for key, value in obj.items():
-        console.print(f"[bold]{key}[/bold]: {redact(str(value))}")
+        console.print(f"[bold]{escape(key)}[/bold]: {escape(redact(str(value)))}")

@@ -28,11 +28,12 @@ def register(cli: click.Group) -> None:
         overrides: dict[str, object] = {"public_url": f"http://{bind}:{port}"}
         if sandbox:
             overrides["dev_mode"] = True
-        host = get_host(ctx, **overrides)
+        base_url = f"http://{bind}:{port}"
+        host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, **overrides)
         if sandbox:
-            from core.sandbox_mode import start_sandbox
+            from core.sandbox_mode import announce_sandbox
 
-            start_sandbox(host, base_url=f"http://{bind}:{port}")
+            announce_sandbox(host, base_url=base_url)
         app = create_app(host, run_workers=workers)
         click.echo(f"Serving on http://{bind}:{port}/settings/integrations")
         uvicorn.run(app, host=bind, port=port, log_level="warning", lifespan="on")

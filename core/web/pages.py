@@ -34,6 +34,8 @@ HEADLINES = {
     "needs_reauth": "Connected, but it needs signing in again",
     "account_already_connected": "This account is connected to another site",
     "access_denied": "You cancelled connecting",
+    "invalid_grant": "That sign-in at the provider expired or was already used",
+    "code_missing": "The provider sent you back without an answer",
     "connect_state_expired": "The connect link expired",
     "connect_state_used": "That connect link was already used",
     "disconnected": "Disconnected",

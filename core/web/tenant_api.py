@@ -8,6 +8,7 @@ operation sits next to it in ``OPERATIONS``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from core.web.serialize import api_key_json, delivery_json, event_json, subscrip
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAILING = "failing"
 """Not a stored status: the deliveries that need attention (dead, or pending after a failed attempt)."""
 
@@ -55,9 +57,11 @@ def deliveries_of(host: Host, tenant_id: str, *, status: str | None = None,
         raise ValidationFailed(f"Unknown delivery status {status!r}; use one of {', '.join(allowed)}.",
                                code="invalid_status")
     if status == FAILING:
-        found = host.pipeline.list_deliveries(tenant_id=tenant_id, limit=MAX_LIMIT)
-        failing = [d for d in found if d.status is DeliveryStatus.DEAD
-                   or (d.status is DeliveryStatus.PENDING and d.attempts > 0)]
+        dead = host.pipeline.list_deliveries(tenant_id=tenant_id, status=DeliveryStatus.DEAD.value, limit=limit)
+        waiting = host.pipeline.list_deliveries(tenant_id=tenant_id, status=DeliveryStatus.PENDING.value,
+                                                limit=MAX_LIMIT)
+        failing = [*dead, *(d for d in waiting if d.attempts > 0)]
+        failing.sort(key=lambda d: d.created_at or EPOCH, reverse=True)
         return failing[:limit]
     return list(host.pipeline.list_deliveries(tenant_id=tenant_id, status=status, limit=limit))
 

@@ -21,7 +21,7 @@ from browser_support import REPO, card
 from playwright.sync_api import expect
 
 from core.registry import load_registry
-from core.sandbox_mode import DEMO_TENANTS, start_sandbox
+from core.sandbox_mode import DEMO_TENANTS, seed_demo_tenants
 from core.testing import free_port
 from core.web.app import create_app
 
@@ -32,23 +32,19 @@ ADA = DEMO_TENANTS[0]
 
 @pytest.fixture
 def demo(make_host, live_server, monkeypatch) -> Iterator[str]:
-    # placeholders the plugin validates at load; the sandbox replaces them with its own keys
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_placeholder_replaced_by_sandbox")
-    monkeypatch.setenv("STRIPE_CLIENT_ID", "ca_placeholder_replaced_by_sandbox")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_placeholder_replaced_by_sandbox")
-    host = make_host(registry=load_registry(REPO / "registry.toml"), real_clock=True)
+    # As `serve --sandbox`: no Stripe credentials; the sandbox's keys become the plugin's config.
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_CLIENT_ID", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    host = make_host(registry=load_registry(REPO / "registry.toml"), real_clock=True,
+                     settings={"public_url": base_url}, sandbox_base_url=base_url)
     for name in ("stripe_connect", "zapier"):
         record = host.plugins.records.get(name)
         if record is None or record.state.value != "loaded":
             pytest.skip(f"the {name} plugin is not loadable here ({record.error if record else 'missing'})")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    servers = start_sandbox(host, base_url=base_url)
-    try:
-        yield live_server(create_app(host, run_workers=True), port=port)
-    finally:
-        for server in servers:
-            server.stop()
+    seed_demo_tenants(host)
+    yield live_server(create_app(host, run_workers=True), port=port)
 
 
 def reload_until(page, locator, text: str, timeout: float = 20.0) -> None:

@@ -32,7 +32,7 @@ SALE_TEXT = "New sale: Watercolour basics — $49.00 from buyer@example.com"
 
 def copy_example(target: Path) -> Path:
     """The example's source, without build leftovers (pip builds in the source tree)."""
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".ruff_cache",
                                                                    ".pytest_cache", "dist"))
     return target
 

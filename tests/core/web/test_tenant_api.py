@@ -99,3 +99,15 @@ def test_subscriptions_are_listed_for_the_site(site: Site):
     listed = site.api("a").get("/api/subscriptions", params={"integration": "hooks"}).json()["subscriptions"]
     assert [(s["id"], s["event_type"]) for s in listed] == [(sub.id, "purchase.completed")]
     assert "secret" not in listed[0]
+
+
+def test_failing_also_lists_deliveries_still_being_retried_but_not_fresh_ones(site: Site):
+    dead_id = dead_delivery(site)
+    tenant = site.tenant("a")
+    site.host.emit(tenant.id, "member.created", {"member_id": "mem_2", "email": "m@example.com"})
+    site.host.emit(tenant.id, "member.created", {"member_id": "mem_3", "email": "m@example.com"})
+    retrying, fresh = [d.id for d in site.host.pipeline.list_deliveries(tenant_id=tenant.id, status="pending")]
+    with site.host.store.begin() as c:
+        c.execute(deliveries.update().where(deliveries.c.id == retrying).values(attempts=2, last_error="HTTP 503"))
+    failing = [d["id"] for d in site.api("a").get("/api/deliveries?status=failing").json()["deliveries"]]
+    assert set(failing) == {dead_id, retrying} and fresh not in failing

@@ -14,7 +14,6 @@ import plugins.stripe_connect
 from core import Secret
 from core.host import Host
 from core.plugins import PluginState
-from core.sandbox_mode import apply_overrides
 from core.testing import free_port
 from core.web.app import create_app
 from plugins.stripe_connect.config import StripeConnectConfig
@@ -67,11 +66,13 @@ def test_the_dev_server_is_a_sandbox_wired_to_the_host_for_a_whole_sale(
         make_host: Callable[..., Host], live_server: Callable[..., str]) -> None:
     port = free_port()
     host_url = f"http://127.0.0.1:{port}"
-    host = make_host(plugins={NAME: plugins.stripe_connect}, config={NAME: plugin_config("http://127.0.0.1:9")},
-                     settings={"public_url": host_url})
-    [server] = host.plugins.broadcast("dev_servers", host=host, base_url=host_url)[NAME]
+    # No credentials at all: in sandbox mode the dev server's keys are the plugin's config.
+    host = make_host(plugins={NAME: plugins.stripe_connect}, settings={"public_url": host_url},
+                     sandbox_base_url=host_url)
+    assert host.plugins.records[NAME].state.value == "loaded", host.plugins.records[NAME].error
+    [(owner, server)] = host.plugins.dev_servers
+    assert owner == NAME
     try:
-        apply_overrides(host.plugins.records[NAME], server.config_overrides)
         live_server(create_app(host), port=port)
         world = StripeWorld(host, host_url, SimpleNamespace(url=server.url))  # type: ignore[arg-type]
 
