@@ -14,7 +14,7 @@ import importlib.metadata
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -217,7 +217,8 @@ class PluginHost:
         if not impls:
             return {}
         kwargs = self.dev_servers_for(name)
-        servers = impls[0].function(**{k: kwargs[k] for k in impls[0].argnames if k in kwargs}) or []
+        servers: Sequence[object] = impls[0].function(
+            **{k: kwargs[k] for k in impls[0].argnames if k in kwargs}) or []
         overrides: dict[str, Any] = {}
         for server in servers:
             if not isinstance(server, DevServer):
