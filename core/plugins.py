@@ -217,7 +217,7 @@ class PluginHost:
         if not impls:
             return {}
         kwargs = self.dev_servers_for(name)
-        servers: Sequence[object] = impls[0].function(
+        servers: Sequence[object] = impls[0].function(  # type: ignore[assignment]
             **{k: kwargs[k] for k in impls[0].argnames if k in kwargs}) or []
         overrides: dict[str, Any] = {}
         for server in servers:
