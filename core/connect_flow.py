@@ -63,7 +63,8 @@ class ConnectFlow:
 
     def _finish(self, tenant: Tenant, integration: str, result: Any, state: str, *, actor: str) -> ConnectOutcome:
         if isinstance(result, Redirect):
-            self._store_state(tenant, integration, state, result.state_data)
+            self._store_state(tenant, integration, state, result.state_data,
+                              ttl=timedelta(seconds=result.state_ttl_seconds))
             return ConnectOutcome(redirect_url=result.url)
         if isinstance(result, Connected):
             return ConnectOutcome(connection=self.host.connections.save_connected(tenant, integration, result,
@@ -94,12 +95,13 @@ class ConnectFlow:
         return clean
 
     # ------------------------------------------------------------------ states
-    def _store_state(self, tenant: Tenant, integration: str, state: str, data: Mapping[str, Any]) -> None:
+    def _store_state(self, tenant: Tenant, integration: str, state: str, data: Mapping[str, Any], *,
+                     ttl: timedelta = STATE_TTL) -> None:
         now = self.host.clock.now()
         with self.host.store.begin() as c:
             c.execute(connect_states.insert().values(
                 id=token_hash(state), tenant_id=tenant.id, integration=integration,
-                data=self.host.secrets.encrypt_json(data), created_at=now, expires_at=now + STATE_TTL))
+                data=self.host.secrets.encrypt_json(data), created_at=now, expires_at=now + ttl))
 
     def _consume_state(self, tenant: Tenant, integration: str, state: str) -> dict[str, Any]:
         """Use up ``state`` atomically; every way it can be wrong gets its own message."""
@@ -122,8 +124,9 @@ class ConnectFlow:
                 raise ConnectStateError(f"This connect link was already used. {restart}",
                                         code="connect_state_used")
             if row.expires_at <= now:
-                raise ConnectStateError(f"This connect link expired (links last {int(STATE_TTL.total_seconds() // 60)}"
-                                        f" minutes). {restart}", code="connect_state_expired")
+                minutes = int((row.expires_at - row.created_at).total_seconds() // 60)
+                raise ConnectStateError(f"This connect link expired (it lasted {minutes} minutes). {restart}",
+                                        code="connect_state_expired")
             used = c.execute(connect_states.update().where(connect_states.c.id == key,
                                                            connect_states.c.used_at.is_(None)).values(used_at=now))
             if used.rowcount != 1:  # a concurrent callback consumed it first

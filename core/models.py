@@ -159,6 +159,9 @@ class Redirect:
 
     url: str
     state_data: Mapping[str, Any] = attrs.field(factory=dict)
+    state_ttl_seconds: int = attrs.field(default=600, validator=attrs.validators.in_(range(60, 7 * 86400 + 1)))
+    """How long the creator may take before coming back: 10 minutes suits an OAuth consent screen;
+    a provider's onboarding form (identity, bank account) may need hours."""
 
 
 @attrs.frozen(kw_only=True)

@@ -22,6 +22,10 @@ ONBOARDING_PARAM = "stripe_onboarding"
 """Marks a callback as the return from (``return``) or the expiry of (``refresh``) an Account Link."""
 
 
+ONBOARDING_STATE_TTL = 24 * 3600
+"""Seconds a creator may spend in Stripe's onboarding before the return link expires."""
+
+
 def _config(ctx: IntegrationContext) -> StripeConnectConfig:
     config: StripeConnectConfig = ctx.config
     return config
@@ -67,7 +71,9 @@ def _account_link(ctx: IntegrationContext, account_id: str, state: str) -> Redir
             "refresh_url": ctx.callback_url(state=state, **{ONBOARDING_PARAM: "refresh"}),
             "return_url": ctx.callback_url(state=state, **{ONBOARDING_PARAM: "return"}),
         }, platform())
-    return Redirect(url=link.url, state_data={"method": ONBOARDING, "account_id": account_id})
+    # Onboarding asks for identity documents and a bank account: give the creator a day, not minutes.
+    return Redirect(url=link.url, state_data={"method": ONBOARDING, "account_id": account_id},
+                    state_ttl_seconds=ONBOARDING_STATE_TTL)
 
 
 def complete(ctx: IntegrationContext, params: Mapping[str, str], state_data: Mapping[str, Any],

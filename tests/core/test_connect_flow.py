@@ -181,3 +181,24 @@ def test_complete_connect_can_send_the_creator_back_with_a_fresh_state(make_host
     assert second != first
     done = host.complete_connect(tenant, "onboard", {"state": second})
     assert done.connection.data == {"steps": 2}
+
+
+def test_a_redirect_may_ask_for_a_longer_lived_state(make_host, clock):
+    class SlowOnboarding:
+        @hookimpl
+        def integration_info(self):
+            return IntegrationInfo(name="slow", title="Slow", description="An onboarding form that takes hours.")
+
+        @hookimpl
+        def connect(self, ctx, tenant, form, state):
+            return Redirect(url=ctx.callback_url(state=state), state_ttl_seconds=24 * 3600)
+
+        @hookimpl
+        def complete_connect(self, ctx, tenant, params, state_data, state):
+            return Connected(external_id="acct_slow")
+
+    host = make_host(plugins={"slow": SlowOnboarding()})
+    tenant, _ = host.tenants.create("Site")
+    state = state_of(host.connect(tenant, "slow", {}).redirect_url)
+    clock.advance(hours=23)
+    assert host.complete_connect(tenant, "slow", {"state": state}).connection.external_id == "acct_slow"
