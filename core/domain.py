@@ -11,12 +11,15 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 import cattrs
 from sqlalchemy import Connection as DB
 from sqlalchemy import select
 
+from core.connections import connection_from_row
+from core.context import OutboundDelivery
 from core.converter import converter, format_errors
 from core.errors import ValidationFailed
 from core.events import EVENT_TYPES, NewDomainEvent
@@ -60,6 +63,33 @@ def validate_payload(event_type: str, data: Any) -> dict[str, Any]:
                                code="event_payload_invalid") from exc
 
 
+def display_url(url: str) -> str:
+    """What listings show of a target: scheme and host only (a URL's path can be a credential)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "(hidden)"
+
+
+def outbox_row(host: Host, *, tenant_id: str, integration: str, event_type: str, target_url: str, body: str,
+               encrypted_secret: str | None, subscription_id: str | None = None,
+               domain_event_id: str | None = None, encrypted_target: str | None = None) -> dict[str, Any]:
+    """One pending ``deliveries`` row (the only place that builds one)."""
+    now = host.clock.now()
+    return dict(id=new_id("msg"), tenant_id=tenant_id, integration=integration, subscription_id=subscription_id,
+                domain_event_id=domain_event_id, event_type=event_type, target_url=target_url,
+                target_url_secret=encrypted_target, payload=body, secret=encrypted_secret, status="pending",
+                attempts=0, next_attempt_at=now, created_at=now)
+
+
+def plugin_outbox_row(host: Host, out: OutboundDelivery, *, tenant_id: str, integration: str,
+                      domain_event_id: str | None = None) -> dict[str, Any]:
+    """A delivery a plugin asked for with ``ctx.deliver``. Its target can be a credential (a Slack
+    webhook URL), so the full URL is stored encrypted and only its host is stored in clear."""
+    return outbox_row(host, tenant_id=tenant_id, integration=integration, event_type=out.event_type,
+                      target_url=display_url(out.target_url), body=out.body,
+                      encrypted_secret=host.secrets.encrypt(out.secret) if out.secret else None,
+                      domain_event_id=domain_event_id, encrypted_target=host.secrets.encrypt(out.target_url))
+
+
 def filters_match(filters: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     return all(str(data.get(key)) == str(value) for key, value in filters.items())
 
@@ -78,35 +108,24 @@ class DomainEvents:
 
     def emit_in(self, c: DB, tenant_id: str, new_events: Sequence[NewDomainEvent], *, source: str,
                 inbound_event_id: str | None = None) -> list[DomainEvent]:
-        if not new_events:
-            return []
-        now = self.host.clock.now()
-        written: list[DomainEvent] = []
-        for new in new_events:
-            data = validate_payload(new.type, new.data)
-            written.append(DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
-                                       version=EVENT_TYPES[new.type].version, data=data,
-                                       occurred_at=new.occurred_at or now, source=source))
-        c.execute(domain_events.insert(), [
-            dict(id=e.id, tenant_id=e.tenant_id, type=e.type, version=e.version, data=dict(e.data), source=e.source,
-                 inbound_event_id=inbound_event_id, occurred_at=e.occurred_at, created_at=now) for e in written])
-        rows = self._subscription_deliveries(c, written) + self._observer_deliveries(c, tenant_id, written)
-        if rows:
-            c.execute(deliveries.insert(), rows)
-        return written
+        """Write ``new_events`` for one tenant, with their outbox rows, in the caller's transaction."""
+        return self.emit_many(c, [(tenant_id, new_events, inbound_event_id)], source=source)[0]
 
     def emit_many(self, c: DB, batch: Sequence[tuple[str, Sequence[NewDomainEvent], str | None]], *,
                   source: str) -> list[list[DomainEvent]]:
-        """``emit_in`` for a worker's batch: ``(tenant_id, events, inbound_event_id)`` items, written
-        with one INSERT of events, one SELECT of subscriptions and one INSERT of deliveries in all
-        (not three statements per inbound event). Returns the written events per item."""
+        """Write a batch of ``(tenant_id, events, inbound_event_id)`` items: one INSERT of events, one
+        SELECT of subscriptions and one INSERT of deliveries in all (not three statements per inbound
+        event — a worker's batch costs three round trips). Returns the written events per item."""
         now = self.host.clock.now()
         per_item: list[list[DomainEvent]] = []
         event_rows: list[dict[str, Any]] = []
         for tenant_id, new_events, inbound_event_id in batch:
-            written = [DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
-                                   version=EVENT_TYPES[new.type].version, data=validate_payload(new.type, new.data),
-                                   occurred_at=new.occurred_at or now, source=source) for new in new_events]
+            written = []
+            for new in new_events:
+                data = validate_payload(new.type, new.data)  # first: it names an unknown type clearly
+                written.append(DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
+                                           version=EVENT_TYPES[new.type].version, data=data,
+                                           occurred_at=new.occurred_at or now, source=source))
             per_item.append(written)
             event_rows.extend(dict(id=e.id, tenant_id=e.tenant_id, type=e.type, version=e.version, data=dict(e.data),
                                    source=e.source, inbound_event_id=inbound_event_id, occurred_at=e.occurred_at,
@@ -115,6 +134,16 @@ class DomainEvents:
             return per_item
         c.execute(domain_events.insert(), event_rows)
         events = [e for written in per_item for e in written]
+        rows = self._subscription_deliveries(c, events)
+        for written in per_item:
+            if written:
+                rows.extend(self._observer_deliveries(c, written[0].tenant_id, written))
+        if rows:
+            c.execute(deliveries.insert(), rows)
+        return per_item
+
+    def _subscription_deliveries(self, c: DB, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+        """One delivery per (event, subscription of its tenant to its type whose filters match)."""
         subs = c.execute(select(subscriptions).where(
             subscriptions.c.tenant_id.in_({e.tenant_id for e in events}),
             subscriptions.c.event_type.in_({e.type for e in events}))).all()
@@ -126,28 +155,10 @@ class DomainEvents:
                         or not filters_match(sub.filters or {}, event.data)):
                     continue
                 body = body or json.dumps(envelope(event), separators=(",", ":"))
-                rows.append(self._delivery_row(event, integration=sub.integration, target_url=sub.target_url,
-                                               body=body, encrypted_secret=sub.secret, subscription_id=sub.id))
-        for written in per_item:
-            if written:
-                rows.extend(self._observer_deliveries(c, written[0].tenant_id, written))
-        if rows:
-            c.execute(deliveries.insert(), rows)
-        return per_item
-
-    def _subscription_deliveries(self, c: DB, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
-        types = {e.type for e in events}
-        subs = c.execute(select(subscriptions).where(subscriptions.c.tenant_id == events[0].tenant_id,
-                                                     subscriptions.c.event_type.in_(types))).all()
-        rows: list[dict[str, Any]] = []
-        for event in events:
-            body: str | None = None
-            for sub in subs:
-                if sub.event_type != event.type or not filters_match(sub.filters or {}, event.data):
-                    continue
-                body = body or json.dumps(envelope(event), separators=(",", ":"))
-                rows.append(self._delivery_row(event, integration=sub.integration, target_url=sub.target_url,
-                                               body=body, encrypted_secret=sub.secret, subscription_id=sub.id))
+                rows.append(outbox_row(self.host, tenant_id=event.tenant_id, integration=sub.integration,
+                                       event_type=event.type, target_url=sub.target_url, body=body,
+                                       encrypted_secret=sub.secret, subscription_id=sub.id,
+                                       domain_event_id=event.id))
         return rows
 
     def _observer_deliveries(self, c: DB, tenant_id: str, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
@@ -161,8 +172,6 @@ class DomainEvents:
         for record in observers:
             if record.name not in active or not self.host.plugins.implements(record.name, "on_domain_event"):
                 continue
-            from core.connections import connection_from_row
-
             row = active[record.name]
             connection = connection_from_row(row)
             secrets = {k: str(v) for k, v in self.host.secrets.decrypt_json(row.secrets).items()}
@@ -175,20 +184,9 @@ class DomainEvents:
                     self.host.plugins.call(record.name, "on_domain_event", ctx=ctx, event=event)
                 except Exception:  # an observer's failure never blocks the event (it is recorded)
                     continue
-                for out in ctx.effects.deliveries:
-                    rows.append(self._delivery_row(
-                        event, integration=record.name, target_url=out.target_url, body=out.body,
-                        encrypted_secret=self.host.secrets.encrypt(out.secret) if out.secret else None,
-                        subscription_id=None))
+                rows.extend(plugin_outbox_row(self.host, out, tenant_id=tenant_id, integration=record.name,
+                                              domain_event_id=event.id) for out in ctx.effects.deliveries)
         return rows
-
-    def _delivery_row(self, event: DomainEvent, *, integration: str, target_url: str, body: str,
-                      encrypted_secret: str | None, subscription_id: str | None) -> dict[str, Any]:
-        now = self.host.clock.now()
-        return dict(id=new_id("msg"), tenant_id=event.tenant_id, integration=integration,
-                    subscription_id=subscription_id, domain_event_id=event.id, event_type=event.type,
-                    target_url=target_url, payload=body, secret=encrypted_secret, status="pending", attempts=0,
-                    next_attempt_at=now, created_at=now)
 
     def list(self, tenant_id: str, *, event_type: str | None = None, limit: int = 50) -> list[DomainEvent]:
         stmt = (select(domain_events).where(domain_events.c.tenant_id == tenant_id)

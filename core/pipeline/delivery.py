@@ -127,8 +127,9 @@ class Deliverer:
         snippet = ""
         try:
             headers = self.signer.headers(row.id, row.payload, row.secret)
+            url = self.host.secrets.decrypt(row.target_url_secret) if row.target_url_secret else row.target_url
             async with asyncio.timeout(timeout):
-                request = client.build_request("POST", row.target_url, content=row.payload.encode(), headers=headers)
+                request = client.build_request("POST", url, content=row.payload.encode(), headers=headers)
                 response = await client.send(request, stream=True)
                 try:
                     code = response.status_code

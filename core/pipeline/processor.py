@@ -24,9 +24,9 @@ from sqlalchemy import bindparam, select, tuple_
 
 from core.connections import connection_from_row
 from core.context import Effects
+from core.domain import plugin_outbox_row
 from core.errors import IgnoreEvent, IntellectraError, PluginError
 from core.events import NewDomainEvent
-from core.ids import new_id
 from core.models import Connection, StoredEvent, Tenant
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.rows import stored_event_from_row
@@ -256,15 +256,9 @@ class Processor:
                     self.host.connections.mark_disconnected(c, connection, effects.disconnected_reason,
                                                             actor="provider")
         if effects.deliveries:
-            c.execute(deliveries.insert(), [self._delivery_row(h.tenant.id, h.event.integration, out)
+            c.execute(deliveries.insert(), [plugin_outbox_row(self.host, out, tenant_id=h.tenant.id,
+                                                              integration=h.event.integration)
                                             for out in effects.deliveries])
-
-    def _delivery_row(self, tenant_id: str, integration: str, out: Any) -> dict[str, Any]:
-        now = self.host.clock.now()
-        return dict(id=new_id("msg"), tenant_id=tenant_id, integration=integration, subscription_id=None,
-                    domain_event_id=None, event_type=out.event_type, target_url=out.target_url, payload=out.body,
-                    secret=self.host.secrets.encrypt(out.secret) if out.secret else None, status="pending",
-                    attempts=0, next_attempt_at=now, created_at=now)
 
     def _record(self, c: DB, handled: Sequence[Handled], now: datetime) -> None:
         """Write each event's final or next state (one executemany, not one statement per event)."""

@@ -32,7 +32,7 @@ async def read_form_or_json(request: Request) -> dict[str, str]:
                                code="unsupported_media_type", http_status=415)
     try:
         data = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
         raise ValidationFailed(f"The body is not valid JSON ({exc.args[0]}).", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="invalid_json")

@@ -23,7 +23,7 @@ def _base_url(request: Request) -> str:
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
         raise ValidationFailed(f"The body is not valid JSON ({exc}); send the offer as a JSON object.",
                                code="invalid_json") from exc
     if not isinstance(body, dict):

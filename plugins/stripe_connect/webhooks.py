@@ -7,6 +7,7 @@ objects (``construct_event``) is left out of the hot path: the host stores the p
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,7 @@ def _check_signature(body: bytes, header: str, secrets: list[str], tolerance: in
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(body, header, secret, tolerance)
+            _refuse_future_timestamp(header, tolerance)
             return
         except stripe.SignatureVerificationError as exc:
             stale = stale or "tolerance" in (exc.user_message or "")
@@ -75,10 +77,19 @@ def _check_signature(body: bytes, header: str, secrets: list[str], tolerance: in
                           code="signature_invalid", http_status=400)
 
 
+def _refuse_future_timestamp(header: str, tolerance: int) -> None:
+    """Stripe's library refuses only timestamps older than the tolerance; one further ahead is refused too."""
+    timestamp = int(next(item.split("=", 2)[1] for item in header.split(",") if item.split("=", 2)[0] == "t"))
+    if tolerance and timestamp > time.time() + tolerance:
+        raise WebhookRejected(f"The Stripe-Signature timestamp is more than {tolerance} seconds in the future; it "
+                              "is refused. Check the server clock if this keeps happening.",
+                              code="signature_future", http_status=400)
+
+
 def _parse(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to be Stripe's
         raise WebhookRejected(f"The signed webhook body is not valid JSON ({exc}).", code="body_invalid",
                               http_status=400) from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):

@@ -44,7 +44,7 @@ async def json_object(request: Request) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
         raise ValidationFailed(f"The request body is not valid JSON ({exc.args[0]}); send a JSON object.",
                                code="invalid_json") from exc
     if not isinstance(data, dict):

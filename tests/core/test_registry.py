@@ -13,7 +13,8 @@ from core.registry import load_registry, parse_registry, resolve_env
 
 def test_a_registry_file_is_read_with_its_plugin_tables(tmp_path):
     path = tmp_path / "registry.toml"
-    path.write_text('autoload = true\n[plugins.hello]\nmodule = "hello_module"\n[plugins.hello.config]\ngreeting = "hi"\n')
+    path.write_text('autoload = true\n[plugins.hello]\nmodule = "hello_module"\n'
+                    '[plugins.hello.config]\ngreeting = "hi"\n')
     registry = load_registry(path)
     assert registry.autoload is True
     assert registry.plugins["hello"].module == "hello_module"

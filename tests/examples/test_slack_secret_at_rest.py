@@ -1,9 +1,7 @@
 """Where the Slack webhook URL (a credential) ends up on disk once messages flow.
 
-The connection stores it encrypted. But ``ctx.deliver(to=url)`` makes it a delivery's target, and
-the outbox keeps target URLs in clear: a plugin has no way to mark a target as secret. Strict
-xfail, so the day the core encrypts (or lets plugins seal) such targets this turns red and is
-promoted to a plain test.
+The connection stores it encrypted, and ``ctx.deliver(to=url)`` targets are credentials too: the
+outbox keeps the full URL encrypted and only its scheme and host in clear.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from test_slack_conformance import load_example
 from core import EVENT_TYPES
 
 
-@pytest.mark.xfail(strict=True, reason="core/pipeline stores deliveries.target_url in clear (reported to the lead)")
 def test_the_webhook_url_is_not_on_disk_in_clear_after_a_sale_was_posted(make_host, live_server):
     async def ok(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")

@@ -148,7 +148,7 @@ CASES: dict[str, tuple[Callable[[Arena], Request], int, str | None]] = {
     "signed with another secret": (case_another_secret, 400, "signature_invalid"),
     "valid signature over a different body": (case_signature_over_a_different_body, 400, "signature_invalid"),
     "stale timestamp": (case_stale_timestamp, 400, "signature_stale"),
-    "future timestamp": (case_future_timestamp, 400, None),
+    "future timestamp": (case_future_timestamp, 400, "signature_future"),
     "garbage signature header": (case_garbage_signature_header, 400, "signature_invalid"),
     "malformed JSON": (case_malformed_json, 400, "body_invalid"),
     "JSON that is not an event": (case_json_that_is_not_an_event, 400, "body_invalid"),

@@ -41,16 +41,19 @@ PRIVATE_ADDRESSES = {
 
 
 def resolver(host: str, port: int) -> list[str]:
-    """Stands in for DNS (no network here): known names resolve as listed, IP literals to themselves."""
-    import ipaddress
+    """Stands in for DNS (no network here): known names resolve as listed, ``localhost`` to loopback,
+    and numeric forms as the system reads them (``2130706433``, ``0x7f000001``, ``127.1``) — no query is
+    ever made."""
+    import socket
 
-    known = {**PUBLIC_ADDRESSES, **PRIVATE_ADDRESSES}
+    known = {**PUBLIC_ADDRESSES, **PRIVATE_ADDRESSES, "localhost": ["127.0.0.1", "::1"]}
     if host in known:
         return known[host]
     try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError):
         return []
+    return sorted({str(info[4][0]) for info in infos})
 
 
 @attrs.define
@@ -147,12 +150,21 @@ def build(url: str) -> Arena:
     host = Host.create(settings=settings, registry=parse_registry(registry), migrate=False, clock=clock)
     host.subscriptions.resolver = resolver
     server = LiveServer(create_app(host), port=port).start()
-    a, b, live = (_tenant(host, name, account, livemode=name == "Live Studio") for name, account in
-                  (("Studio A", "acct_arenaA0001"), ("Studio B", "acct_arenaB0002"), ("Live Studio", "acct_arenaL03")))
+    a, b = (_tenant(host, name, _sandbox_account(sandbox, email), livemode=False) for name, email in
+            (("Studio A", "a@studio.example"), ("Studio B", "b@studio.example")))
+    live = _tenant(host, "Live Studio", "acct_arenaLive0003", livemode=True)
     arena = Arena(host=host, url=base, port=port, sandbox=sandbox, server=server, clock=clock, a=a, b=b, live=live)
     for tenant in (a, b):
         _equip(arena, tenant)
     return arena
+
+
+def _sandbox_account(sandbox: SandboxServer, email: str) -> str:
+    """An account that exists at (sandbox) Stripe and is connected to the platform."""
+    answer = httpx.post(f"{sandbox.url}/_sandbox/accounts", json={"email": email, "business_name": email,
+                                                                  "verified": True, "connected": True}, timeout=20)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
 
 
 def _tenant(host: Host, name: str, account: str, *, livemode: bool) -> Tenant:

@@ -1,0 +1,26 @@
+"""Plugin delivery targets can be credentials: keep the full URL encrypted
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-28 12:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("target_url_secret", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_column("target_url_secret")
