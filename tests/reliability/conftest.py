@@ -17,6 +17,7 @@ from harness.world import Deployment
 
 from core.testing import PostgresDatabase, free_port, skip_or_fail
 
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The shared PostgreSQL server's admin URL; skips locally without one, fails under CI=true."""

@@ -17,7 +17,7 @@ Snapshot = dict[str, list[tuple[Any, ...]]]
 
 def take(engine: Engine) -> Snapshot:
     with engine.connect() as c:
-        return {table.name: sorted((tuple(repr(v) for v in row) for row in c.execute(select(table))))
+        return {table.name: sorted(tuple(repr(v) for v in row) for row in c.execute(select(table)))
                 for table in metadata.sorted_tables}
 
 
