@@ -28,8 +28,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.chromium)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per module. Not per session: Playwright's sync API keeps an event loop running
+    in the main thread while it is started, and later tests call ``asyncio.run``."""
     if not CHROMIUM.exists():
         skip_or_fail(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
                      "the browser tests never download a browser")
