@@ -211,6 +211,18 @@ def python() -> str:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB.
+
+    ``VmHWM`` from /proc (per address space, so it starts afresh at exec). ``ru_maxrss`` is not used
+    where /proc exists: Linux carries it over from the forking parent, so a worker started by a big
+    benchmark process would report the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

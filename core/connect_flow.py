@@ -80,6 +80,9 @@ class ConnectFlow:
             value = str(form.get(field.name, "") or "").strip()
             if field.required and not value:
                 missing.append(field.label)
+            if value and field.choices and value not in {c.value for c in field.choices}:
+                raise ValidationFailed(f"{field.label}: choose one of {', '.join(c.label for c in field.choices)}.",
+                                       code="connect_field_invalid")
             if value:
                 clean[field.name] = value
         if missing:

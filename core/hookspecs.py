@@ -7,9 +7,9 @@ stale.
 Two kinds of hooks:
 
 * **Addressed** hooks (``connect``, ``complete_connect``, ``disconnect``, ``status``,
-  ``verify_webhook``, ``handle_event``, ``diagnostics``) are called for *one* integration: the host
-  calls only the implementation of the plugin that owns it. Your plugin never sees another
-  integration's calls, so it never needs to check a name.
+  ``verify_webhook``, ``handle_event``, ``diagnostics``, ``submit_card_form``) are called for *one*
+  integration: the host calls only the implementation of the plugin that owns it. Your plugin never
+  sees another integration's calls, so it never needs to check a name.
 * **Broadcast** hooks (``integration_info``, ``on_domain_event``, ``web_routes``, ``dev_servers``,
   ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
   ``perform_action``) are answered by the first implementation that returns a value.
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from core.events import NewDomainEvent
     from core.host import Host
     from core.models import (
+        CardFormResult,
         Connected,
         Connection,
         ConnectionStatus,
@@ -63,6 +64,7 @@ ADDRESSED_HOOKS = (
     "verify_webhook",
     "handle_event",
     "diagnostics",
+    "submit_card_form",
 )
 """Hooks the host calls for exactly one integration."""
 
@@ -86,7 +88,9 @@ def integration_info() -> IntegrationInfo:
     * ``connect_fields`` — the :class:`core.Field` inputs a creator fills in to connect (the
       page renders them; secret fields are never echoed back);
     * ``connect_options`` — several ways to connect, one button each (:class:`core.ConnectOption`);
-    * ``observes`` — the domain event types your ``on_domain_event`` wants.
+    * ``observes`` — the domain event types your ``on_domain_event`` wants;
+    * ``card_forms`` — forms the page shows on your card (:class:`core.CardForm`), e.g. "Create a
+      paid offer"; their submissions reach ``submit_card_form``.
 
     Must not do I/O. Raising here marks the plugin failed.
     """
@@ -261,6 +265,38 @@ def diagnostics(ctx: IntegrationContext, tenant: Tenant, connection: Connection)
     the ``tenant`` and its stored ``connection``; ``ctx`` gives you config and secrets if you need
     to ask the provider. Return a JSON-able mapping (account ids, capabilities, last sync time,
     API version...). Never include secrets or tokens. Exceptions are recorded like any hook's.
+    """
+
+
+@hookspec
+def submit_card_form(
+    ctx: IntegrationContext,
+    tenant: Tenant,
+    connection: Connection | None,
+    form_name: str,
+    values: Mapping[str, str],
+) -> CardFormResult:
+    """Act on a submission of one of your card forms (addressed).
+
+    Called when a creator submits a :class:`core.CardForm` you declared in
+    ``IntegrationInfo.card_forms`` — from the settings page
+    (``POST /settings/integrations/<name>/forms/<form>``) or the tenant API
+    (``POST /api/integrations/<name>/forms/<form>``). ``tenant`` is the site it is for;
+    ``connection`` is its stored connection to your integration (``None`` only for a form declared
+    with ``when="always"`` on a site that never connected; a ``when="connected"`` form is only ever
+    submitted while the connection is ``connected`` or ``action_required``). ``form_name`` is the
+    form's ``name``. ``values`` maps each declared field's ``name`` to its submitted text, already
+    checked by the host: whitespace stripped, required fields present, select values among their
+    ``choices``, undeclared fields dropped, empty optional fields left out.
+
+    Return a :class:`core.CardFormResult`: a ``message`` saying what happened (shown as the page's
+    flash message, or returned as JSON) and, optionally, ``link_url`` and ``link_label`` for where to
+    go next (Stripe: the new offer's checkout link). Parse and check the values yourself where the
+    host cannot (a price, a date) and raise :class:`core.ValidationFailed` with a message that names
+    the field and says what to enter; raise :class:`core.ActionRequired` (with ``action_url``) when
+    the provider needs something from the creator first. Both reach the creator as an error message
+    with nothing done. Read secrets with ``ctx.secret(name)``; ``ctx.set_status`` and
+    ``ctx.update_data`` are applied to the connection after you return.
     """
 
 

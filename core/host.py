@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy import Connection as DB
 
+from core import card_forms
 from core.apikeys import ApiKeys
 from core.clock import Clock, SystemClock
 from core.connect_flow import ConnectFlow, ConnectOutcome
@@ -23,7 +24,7 @@ from core.connections import Connections
 from core.context import IntegrationContext
 from core.domain import DomainEvents
 from core.errors import ConfigError, IntellectraError, PluginError
-from core.models import Connection, DomainEvent, Tenant
+from core.models import CardFormResult, Connection, DomainEvent, Tenant
 from core.plugins import PluginHost
 from core.redact import install_log_redaction
 from core.registry import RegistryConfig, load_registry
@@ -142,6 +143,12 @@ class Host:
     def status(self, tenant: Tenant, integration: str, *, refresh: bool = False,
                base_url: str | None = None) -> Connection:
         return self.flow.status(tenant, integration, refresh=refresh, base_url=base_url or self.settings.public_url)
+
+    def submit_card_form(self, tenant: Tenant, integration: str, form: str, values: Mapping[str, str], *,
+                         base_url: str | None = None, actor: str = "creator") -> CardFormResult:
+        """Submit one of the integration's card forms (checked, then its ``submit_card_form`` hook)."""
+        return card_forms.submit(self, tenant, integration, form, values, base_url=base_url or self.settings.public_url,
+                      actor=actor)
 
     def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None) -> DomainEvent:
         """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction."""

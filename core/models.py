@@ -7,7 +7,7 @@ mutable state.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,8 +44,28 @@ class Capability(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
+class Choice:
+    """One option of a select field: the ``value`` your hook receives, the ``label`` a creator reads."""
+
+    value: str
+    label: str
+
+
+def _choices(values: Iterable[Choice | str]) -> tuple[Choice, ...]:
+    """Plain strings are choices whose label is their value (``"usd"``)."""
+    return tuple(v if isinstance(v, Choice) else Choice(value=v, label=v) for v in values)
+
+
+def _fields(values: Iterable[Field]) -> tuple[Field, ...]:
+    return tuple(values)  # a named converter, so type checkers see ``list[Field]`` is accepted
+
+
+@attrs.frozen(kw_only=True)
 class Field:
-    """One input a creator fills in on the connect form."""
+    """One input a creator fills in on a form: the connect form or one of the card's forms.
+
+    With ``choices`` the page renders a select, and the host refuses any value not among them.
+    """
 
     name: str
     label: str
@@ -53,6 +73,7 @@ class Field:
     secret: bool = False
     required: bool = False
     help: str = ""
+    choices: Sequence[Choice] = attrs.field(factory=tuple, converter=_choices)
 
 
 @attrs.frozen(kw_only=True)
@@ -67,6 +88,55 @@ class ConnectOption:
     help: str = ""
 
 
+class FormWhen(enum.StrEnum):
+    """When the page shows a :class:`CardForm`."""
+
+    CONNECTED = "connected"
+    """While the connection works (``connected`` or ``action_required``): most forms act at the provider."""
+    ALWAYS = "always"
+
+
+@attrs.frozen(kw_only=True)
+class CardForm:
+    """A form an integration puts on its card (Stripe: "Create a paid offer").
+
+    The page renders ``fields`` under ``title``; a submission is checked (required fields, choices)
+    and handed to the ``submit_card_form`` hook with ``name``. Declared in ``IntegrationInfo.card_forms``.
+    """
+
+    name: str = attrs.field(validator=attrs.validators.matches_re(r"^[a-z][a-z0-9_-]*$"))
+    title: str
+    fields: Sequence[Field] = attrs.field(factory=tuple, converter=_fields)
+    submit_label: str = "Submit"
+    help: str = ""
+    when: FormWhen = attrs.field(default=FormWhen.CONNECTED, converter=FormWhen)
+
+
+@attrs.frozen(kw_only=True)
+class CardFormResult:
+    """What ``submit_card_form`` returns: a ``message`` for the creator and, optionally, a link to follow."""
+
+    message: str
+    link_url: str | None = None
+    link_label: str | None = None
+
+
+def _capabilities(values: Iterable[Capability]) -> frozenset[Capability]:
+    return frozenset(values)
+
+
+def _names(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _options(values: Iterable[ConnectOption]) -> tuple[ConnectOption, ...]:
+    return tuple(values)
+
+
+def _forms(values: Iterable[CardForm]) -> tuple[CardForm, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class IntegrationInfo:
     """An integration's declaration, returned by the ``integration_info`` hook."""
@@ -77,11 +147,13 @@ class IntegrationInfo:
     requires_host: str = "1.*"
     config: type[Any] | None = None
     capabilities: frozenset[Capability] = attrs.field(
-        factory=lambda: frozenset({Capability.CONNECT, Capability.STATUS}), converter=frozenset)
-    connect_fields: Sequence[Field] = attrs.field(factory=tuple, converter=tuple)
-    connect_options: Sequence[ConnectOption] = attrs.field(factory=tuple, converter=tuple)
-    observes: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+        factory=lambda: frozenset({Capability.CONNECT, Capability.STATUS}), converter=_capabilities)
+    connect_fields: Sequence[Field] = attrs.field(factory=tuple, converter=_fields)
+    connect_options: Sequence[ConnectOption] = attrs.field(factory=tuple, converter=_options)
+    observes: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     """Domain event types the ``on_domain_event`` hook wants; empty means none."""
+    card_forms: Sequence[CardForm] = attrs.field(factory=tuple, converter=_forms)
+    """Forms on the integration's card; submissions go to the ``submit_card_form`` hook."""
     version: str | None = None
     docs_url: str | None = None
 

@@ -62,7 +62,7 @@ def load_registry(path: Path | None = None) -> RegistryConfig:
         return RegistryConfig(source=str(path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML files are UTF-8
         raise ConfigError(f"{path} is not valid TOML: {exc}; fix the syntax.", code="registry_invalid") from exc
     return parse_registry(data, source=str(path))
 

@@ -337,6 +337,8 @@ class IntegrationConformance:
             assert plugins.implements(self.name, "handle_event"), "declares webhooks but cannot handle them"
         if info.observes:
             assert plugins.implements(self.name, "on_domain_event"), "observes events but has no on_domain_event"
+        if info.card_forms:
+            assert plugins.implements(self.name, "submit_card_form"), "declares card forms but cannot submit them"
 
     def test_unsigned_garbage_webhook_is_rejected(self, conformance_host: Host) -> None:
         from core.errors import WebhookRejected

@@ -8,7 +8,6 @@ do, a log line and a counter.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -73,7 +72,7 @@ class Intake:
         """Verify, store (group commit, off the event loop) and answer. Never raises for bad input."""
         try:
             rows = self._verified_rows(integration, body, headers)
-            inserted = await asyncio.wrap_future(self.writer.submit(rows))
+            inserted = await self.writer.submit_async(rows)
         except Refused as refusal:
             return self._refused(integration, refusal)
         except SQLAlchemyError as exc:

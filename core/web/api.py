@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from core.converter import converter
 from core.errors import IntellectraError, ValidationFailed
 from core.web.identity import base_url_of, host_of, require_tenant
 from core.web.serialize import connection_json, integration_json
@@ -111,10 +112,22 @@ async def status(request: Request) -> Response:
     return JSONResponse({"connection": connection_json(connection)})
 
 
+async def submit_card_form(request: Request) -> Response:
+    """A card form as JSON: the same checks and hook as the page's form, the result as the body."""
+    tenant = await require_tenant(request)
+    host = host_of(request)
+    values = await read_form_or_json(request)
+    result = await run_in_threadpool(host.submit_card_form, tenant, request.path_params["name"],
+                                     request.path_params["form"], values, base_url=base_url_of(request),
+                                     actor=f"tenant:{tenant.id}")
+    return JSONResponse({"result": converter.unstructure(result)})
+
+
 ROUTES = [
     Route("/api/integrations", list_integrations, methods=["GET"]),
     Route("/api/integrations/{name}/connect", connect, methods=["POST"]),
     Route("/integrations/{name}/callback", callback, methods=["GET"]),
     Route("/api/integrations/{name}/disconnect", disconnect, methods=["POST"]),
     Route("/api/integrations/{name}/status", status, methods=["GET"]),
+    Route("/api/integrations/{name}/forms/{form}", submit_card_form, methods=["POST"]),
 ]

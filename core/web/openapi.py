@@ -25,7 +25,18 @@ from starlette.routing import BaseRoute, Route
 from starlette.schemas import BaseSchemaGenerator, EndpointInfo
 
 from core.host import Host
-from core.models import ApiKey, ConnectionState, ConnectOption, Delivery, DomainEvent, Field, Subscription
+from core.models import (
+    ApiKey,
+    CardForm,
+    CardFormResult,
+    Choice,
+    ConnectionState,
+    ConnectOption,
+    Delivery,
+    DomainEvent,
+    Field,
+    Subscription,
+)
 from core.models import Connection as ConnectionModel
 from core.web import tenant_api
 
@@ -89,6 +100,21 @@ CORE_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                               "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}}],
         "responses": {"200": CONNECTION_RESPONSE, "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS},
     },
+    ("post", "/api/integrations/{name}/forms/{form}"): {
+        "operationId": "submitCardForm", "tags": ["integrations"],
+        "summary": "Submit one of the integration's card forms (e.g. Stripe's create-offer)",
+        "description": "The forms are the integration's `card_forms`; send each field's `name` with its value. "
+                       "Required fields and select choices are checked before the integration acts.",
+        "parameters": [NAME, {"name": "form", "in": "path", "required": True,
+                              "description": "The form's name, e.g. create_offer.", "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": {"type": "string"}}}}},
+        "responses": {
+            "200": _json("What happened, and where to go next.", {
+                "type": "object", "required": ["result"], "properties": {"result": _ref("CardFormResult")}}),
+            "400": {"$ref": "#/components/responses/Invalid"},
+            "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS},
+    },
 }
 
 
@@ -138,7 +164,8 @@ def model_schema(cls: type[Any]) -> dict[str, Any]:
 
 def components() -> dict[str, Any]:
     schemas = {cls.__name__: model_schema(cls)
-               for cls in (ApiKey, Delivery, DomainEvent, Subscription, Field, ConnectOption)}
+               for cls in (ApiKey, Delivery, DomainEvent, Subscription, Field, Choice, ConnectOption, CardForm,
+                           CardFormResult)}
     schemas["Connection"] = model_schema(ConnectionModel)
     schemas["Integration"] = {
         "type": "object", "description": "A loaded integration and this site's connection to it.",
@@ -148,6 +175,7 @@ def components() -> dict[str, Any]:
             "capabilities": {"type": "array", "items": {"type": "string"}},
             "connect_fields": {"type": "array", "items": _ref("Field")},
             "connect_options": {"type": "array", "items": _ref("ConnectOption")},
+            "card_forms": {"type": "array", "items": _ref("CardForm")},
             "state": {"type": "string", "enum": [s.value for s in ConnectionState] + ["not_connected"]},
             "reason": {"type": "string"},
             "action_url": {"type": ["string", "null"]},

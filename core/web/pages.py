@@ -8,7 +8,7 @@ response to the post itself, never stored in the session, so it is shown exactly
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -46,18 +46,31 @@ HEADLINES = {
 KIND_HEADLINES = {"success": "Done", "warning": "Almost there", "error": "That did not work", "info": "Note"}
 
 
-def flash(request: Request, kind: str, message: str, *, code: str = "", integration: str = "") -> None:
-    request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
+def flash(request: Request, kind: str, message: str, *, code: str = "", integration: str = "",
+          link_url: str | None = None, link_label: str | None = None, form: str = "",
+          values: Mapping[str, str] | None = None, headline: str = "") -> None:
+    """Say what happened on the next page view: optionally a link to follow, and (after a card form
+    failed) the non-secret ``values`` to fill its fields with again. The headline follows ``code``
+    unless given."""
+    request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration,
+                                  "headline": headline,
+                                  "link_url": link_url or "", "link_label": link_label or "", "form": form,
+                                  "values": dict(values or {})}
 
 
-def pop_flash(request: Request) -> dict[str, str] | None:
+def pop_flash(request: Request) -> dict[str, Any] | None:
     raw = request.session.pop(FLASH_KEY, None)
     if not isinstance(raw, dict) or not raw.get("message"):
         return None
     kind = raw.get("kind") if raw.get("kind") in KIND_HEADLINES else "info"
     code = str(raw.get("code") or "")
-    return {"kind": str(kind), "message": str(raw["message"]), "code": code,
-            "headline": HEADLINES.get(code, KIND_HEADLINES[str(kind)]), "integration": str(raw.get("integration", ""))}
+    kept = raw.get("values")
+    values: dict[Any, Any] = kept if isinstance(kept, dict) else {}
+    headline = str(raw.get("headline") or HEADLINES.get(code, KIND_HEADLINES[str(kind)]))
+    return {"kind": str(kind), "message": str(raw["message"]), "code": code, "headline": headline,
+            "integration": str(raw.get("integration", "")), "link_url": str(raw.get("link_url") or ""),
+            "link_label": str(raw.get("link_label") or "Open"), "form": str(raw.get("form") or ""),
+            "form_values": {str(k): str(v) for k, v in values.items()}}
 
 
 def back(request: Request, anchor: str = "") -> Response:
@@ -211,6 +224,41 @@ async def retry(request: Request, tenant: Tenant) -> Response:
     return back(request, "deliveries")
 
 
+KEPT_VALUE_CHARS = 500
+"""Values kept for refilling a form ride in the (size-limited) session cookie."""
+
+
+def _kept_values(request: Request, name: str, form_name: str, values: Mapping[str, str]) -> dict[str, str]:
+    """What the creator typed into a card form, minus secret fields, to fill it in again after an error."""
+    record = host_of(request).plugins.records.get(name)
+    forms = record.info.card_forms if record and record.info else ()
+    fields = next((f.fields for f in forms if f.name == form_name), ())
+    return {f.name: values[f.name][:KEPT_VALUE_CHARS] for f in fields if not f.secret and values.get(f.name)}
+
+
+async def submit_card_form(request: Request, tenant: Tenant) -> Response:
+    """A form a plugin put on its card: the plugin's answer (and its link) comes back as the flash.
+
+    After an error the flash says what was wrong and the form is filled in again with what was typed.
+    """
+    host = host_of(request)
+    name, form_name = request.path_params["name"], request.path_params["form"]
+    values = await _form(request)
+    values.pop("csrf_token", None)
+    try:
+        result = await run_in_threadpool(host.submit_card_form, tenant, name, form_name, values,
+                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+    except IntellectraError as exc:
+        flash(request, "error", exc.message, code=exc.code, integration=name, link_url=exc.action_url,
+              link_label=f"Manage in {_title(request, name)} dashboard" if exc.action_url else None,
+              form=form_name, values=_kept_values(request, name, form_name, values),
+              headline=KIND_HEADLINES["error"])  # not the code's: "action_required" here is not about connecting
+        return back(request, f"{name}-form-{form_name}")
+    flash(request, "success", result.message, code="card_form_submitted", integration=name,
+          link_url=result.link_url, link_label=result.link_label)
+    return back(request, name)
+
+
 async def home(request: Request) -> Response:
     return RedirectResponse(f"{root_path(request)}{SETTINGS_PATH}", status_code=303)
 
@@ -233,5 +281,6 @@ def page_routes(host: Any) -> list[BaseRoute]:
         _route(f"{base}/{{name}}/refresh", refresh, "POST"),
         _route(f"{base}/{{name}}/api-keys", create_key, "POST"),
         _route(f"{base}/{{name}}/api-keys/{{key_id}}/revoke", revoke_key, "POST"),
+        _route(f"{base}/{{name}}/forms/{{form}}", submit_card_form, "POST"),
         Mount(STATIC_PREFIX, app=StaticFiles(directory=STATIC_DIR), name="intellectra-static"),
     ]

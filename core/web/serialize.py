@@ -26,6 +26,7 @@ def integration_json(record: PluginRecord, connection: Connection | None) -> dic
         "capabilities": sorted(c.value for c in info.capabilities),
         "connect_fields": [converter.unstructure(f) for f in info.connect_fields],
         "connect_options": [converter.unstructure(o) for o in info.connect_options],
+        "card_forms": [converter.unstructure(f) for f in info.card_forms],
         "state": connection.state.value if connection else "not_connected",
         "reason": connection.reason if connection else "",
         "action_url": connection.action_url if connection else None,

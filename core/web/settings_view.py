@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from core.card_forms import is_shown
 from core.events import EVENT_TYPES
 from core.host import Host
 from core.models import (
     ApiKey,
     Capability,
+    CardForm,
     ConnectionState,
     ConnectOption,
     Delivery,
@@ -68,6 +70,8 @@ class Card:
     connect_label: str = "Connect"
     can_disconnect: bool = False
     can_refresh: bool = False
+    forms: Sequence[CardForm] = ()
+    """The plugin's card forms that apply in the connection's state."""
     uses_api_keys: bool = False
     api_keys: Sequence[ApiKey] = ()
     subscriptions: Sequence[SubscriptionRow] = ()
@@ -139,6 +143,7 @@ def card_for(host: Host, tenant: Tenant, record: PluginRecord) -> Card:
         can_connect=can_connect_at_all and (not active or state in RECONNECT_STATES),
         connect_label="Reconnect" if state in RECONNECT_STATES else "Connect",
         can_disconnect=active, can_refresh=active and Capability.STATUS in info.capabilities,
+        forms=[form for form in info.card_forms if is_shown(form, connection)],
         uses_api_keys=api and (active or not can_connect_at_all), api_keys=keys, subscriptions=subs,
         recent_errors=list(record.runtime_errors[-3:]),
     )

@@ -2,7 +2,7 @@
 platform turns Stripe's webhooks into domain events.
 
 The hooks here are thin: each delegates to the module that owns the job (``connect_flow``, ``lifecycle``,
-``status``, ``webhooks``, ``handlers``, ``offers``, ``sync``, ``dev``). See docs/plugins/stripe_connect.md.
+``status``, ``webhooks``, ``handlers``, ``offers``, ``card``, ``sync``, ``dev``). See docs/plugins/stripe_connect.md.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import click
 from starlette.routing import BaseRoute
 
 from core import (
+    CardFormResult,
     Connected,
     Connection,
     ConnectionStatus,
@@ -29,7 +30,7 @@ from core import (
     hookimpl,
 )
 
-from . import connect_flow, dev, handlers, info, lifecycle, sync, web, webhooks
+from . import card, connect_flow, dev, handlers, info, lifecycle, sync, web, webhooks
 from . import diagnostics as diagnostics_module
 from .client import STRIPE_API_VERSION
 from .config import StripeConnectConfig
@@ -84,6 +85,12 @@ def verify_webhook(ctx: IntegrationContext, request: InboundRequest) -> Sequence
 @hookimpl
 def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDomainEvent]:
     return handlers.handle(ctx, event)
+
+
+@hookimpl
+def submit_card_form(ctx: IntegrationContext, tenant: Tenant, form_name: str,
+                     values: Mapping[str, str]) -> CardFormResult:
+    return card.submit(ctx, tenant, form_name, values)
 
 
 @hookimpl

@@ -1,14 +1,43 @@
-"""The integration's declaration: what the settings page shows and what the plugin can do."""
+"""The integration's declaration: what the settings page shows (the connect buttons, the offer form) and
+what the plugin can do."""
 
 from __future__ import annotations
 
-from core import Capability, ConnectOption, IntegrationInfo
+from core import Capability, CardForm, Choice, ConnectOption, Field, IntegrationInfo
 
 from .config import StripeConnectConfig
 
 NAME = "stripe_connect"
 OAUTH = "oauth"
 ONBOARDING = "onboarding"
+
+CREATE_OFFER = "create_offer"
+CURRENCIES = (Choice(value="usd", label="US dollar (USD)"), Choice(value="eur", label="Euro (EUR)"),
+              Choice(value="gbp", label="British pound (GBP)"), Choice(value="cad", label="Canadian dollar (CAD)"),
+              Choice(value="aud", label="Australian dollar (AUD)"))
+"""All with two decimals, so a price ``49.90`` is ``4990`` in the smallest unit."""
+MEMBERSHIP = "membership"
+KIND_CHOICES = (Choice(value="course", label="Course"), Choice(value="download", label="Download"),
+                Choice(value=MEMBERSHIP, label="Membership (billed monthly)"), Choice(value="bundle", label="Bundle"))
+PRICE_LABEL = "Price"
+SUCCESS_LABEL = "After paying, send buyers to"
+
+OFFER_FORM = CardForm(
+    name=CREATE_OFFER,
+    title="Create a paid offer",
+    help="You get a checkout link to share: buyers pay on Stripe's page and the money goes to your Stripe account.",
+    submit_label="Create offer",
+    fields=[
+        Field(name="title", label="Title", required=True, help="What buyers see at checkout."),
+        Field(name="kind", label="What you sell", required=True, choices=KIND_CHOICES),
+        Field(name="price", label=PRICE_LABEL, type="number", required=True,
+              help="For example 49 or 49.90; a membership's price is charged every month."),
+        Field(name="currency", label="Currency", required=True, choices=CURRENCIES),
+        Field(name="success_url", label=SUCCESS_LABEL, type="url", required=True,
+              help="A page on your site, e.g. https://yoursite.com/welcome."),
+    ],
+)
+"""The card's form for selling something; ``card.submit`` turns a submission into an offer."""
 
 
 def integration_info() -> IntegrationInfo:
@@ -26,5 +55,6 @@ def integration_info() -> IntegrationInfo:
             ConnectOption(name=ONBOARDING, label="Create a new account",
                           help="Stripe asks for your business and bank details, then brings you back here."),
         ],
+        card_forms=[OFFER_FORM],
         docs_url="docs/plugins/stripe_connect.md",
     )

@@ -92,7 +92,14 @@ def _parse(body: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to be Stripe's
         raise WebhookRejected(f"The signed webhook body is not valid JSON ({exc}).", code="body_invalid",
                               http_status=400) from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+    account = event.get("account") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or not _text(event.get("id"), 255) or not _text(event.get("type"), 200) \
+            or not (account is None or _text(account, 255)):
         raise WebhookRejected("The signed webhook body is not a Stripe event (it needs an `id` and a `type`).",
                               code="body_invalid", http_status=400)
     return event
+
+
+def _text(value: Any, longest: int) -> bool:
+    """A non-empty string of at most ``longest`` characters (what the host stores for ids and types)."""
+    return isinstance(value, str) and 0 < len(value) <= longest

@@ -1,6 +1,7 @@
 """The whole demo, as a newcomer clicks it in ``serve --sandbox``: Stripe through the sandbox's pages
-(action required, then connected), a paid offer bought on the sandbox checkout page, the purchase
-arriving as an event, a Zapier key, and disconnecting.
+(action required, then connected), a paid offer created with the form on the Stripe card and bought
+on the sandbox checkout page its link opens, the purchase arriving as an event, a Zapier key, and
+disconnecting.
 
 The server is set up the way ``serve --sandbox`` does it: this repository's registry.toml, the plugins'
 development servers started through the ``dev_servers`` hook (``core.sandbox_mode``), demo tenants
@@ -90,16 +91,19 @@ def test_the_demo_story(page, demo, screenshot):
     reload_until(page, stripe.locator(".badge"), "Connected")
     screenshot(page, "stripe-connected")
 
-    # a paid offer (the tenant API, called from the signed-in page with its CSRF token)
-    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
-    created = page.request.post(f"{demo}/api/stripe_connect/offers", headers={"X-CSRF-Token": csrf}, data={
-        "title": "Watercolour basics", "kind": "course", "amount": 4900, "currency": "usd",
-        "success_url": f"{demo}/settings/integrations"})
-    assert created.status == 201, created.text()
-    offer = created.json()["offer"]
+    # a paid offer, through the form on the Stripe card; the flash links its checkout page
+    offer_form = stripe.get_by_role("region", name="Create a paid offer")
+    offer_form.get_by_label("Title").fill("Watercolour basics")
+    offer_form.get_by_label("What you sell").select_option("course")
+    offer_form.get_by_label("Price").fill("49")
+    offer_form.get_by_label("Currency").select_option("usd")
+    offer_form.get_by_label("After paying, send buyers to").fill(f"{demo}/settings/integrations")
+    offer_form.get_by_role("button", name="Create offer").click()
+    expect(page.locator("#flash")).to_contain_text("Offer “Watercolour basics” created (49.00 USD)")
+    screenshot(page, "offer-created")
 
-    # a buyer pays on the sandbox checkout page; the purchase arrives as an event
-    page.goto(offer["checkout_url"])
+    # a buyer follows the checkout link and pays on the sandbox checkout page; the purchase arrives as an event
+    page.locator("#flash").get_by_role("link", name="Open its checkout page").click()
     page.locator("#email").fill("grace@example.com")
     page.locator("#pay").click()
     page.goto(f"{demo}/settings/integrations")

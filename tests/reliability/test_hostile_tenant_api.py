@@ -21,6 +21,7 @@ from harness.browser import sign_in
 from starlette.routing import Route
 
 from core.web.app import create_app
+from plugins.stripe_connect.info import CREATE_OFFER
 
 SMUGGLED = "tenant_id"
 
@@ -123,7 +124,12 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
                                                       "read"),
     ("POST", "/api/zapier/actions/{action}"): (zapier("POST", "/api/zapier/actions/enroll_member", json={
         "email": "x@example.com", SMUGGLED: "B"}), "self"),
+    ("POST", "/api/integrations/{name}/forms/{form}"): (bearer(
+        "POST", f"/api/integrations/stripe_connect/forms/{CREATE_OFFER}",
+        json={"title": "Stolen", "kind": "course", "amount": "100", SMUGGLED: "B"}), "self"),
     ("GET", "/settings/integrations"): (page("GET", "/settings/integrations"), "read"),
+    ("POST", "/settings/integrations/{name}/forms/{form}"): (
+        page("POST", f"/settings/integrations/stripe_connect/forms/{CREATE_OFFER}"), "self"),
     ("POST", "/settings/integrations/deliveries/{id}/retry"): (
         page("POST", "/settings/integrations/deliveries/{b.delivery_id}/retry"), "refused-page"),
     ("POST", "/settings/integrations/{name}/connect"): (page("POST", "/settings/integrations/stripe_connect/connect"),
@@ -187,7 +193,8 @@ def test_no_route_reaches_another_tenant(arena: Arena, browser_a: tuple[httpx.Cl
 
 # -- API keys ------------------------------------------------------------------------------------------------
 ZAPIER_ROUTES = [("GET", "/api/zapier/me", None), ("GET", "/api/zapier/hooks", None),
-                 ("POST", "/api/zapier/hooks", {"target_url": "https://hooks.example.test/k", "event": "member.created"}),
+                 ("POST", "/api/zapier/hooks", {"target_url": "https://hooks.example.test/k",
+                                                "event": "member.created"}),
                  ("DELETE", "/api/zapier/hooks/{a.hook_id}", None),
                  ("GET", "/api/zapier/triggers/purchase.completed/sample", None),
                  ("POST", "/api/zapier/actions/enroll_member", {"email": "x@example.com"})]
@@ -236,7 +243,7 @@ CSRF_EXEMPT = {("POST", "/webhooks/{name}")}
 def concrete(path: str, arena: Arena) -> str:
     return (path.replace("{name}", "zapier").replace("{id}", arena.a.delivery_id)
             .replace("{key_id}", arena.a.api_key_id).replace("{hook_id}", arena.a.hook_id)
-            .replace("{action}", "enroll_member"))
+            .replace("{action}", "enroll_member").replace("{form}", CREATE_OFFER))
 
 
 FORGERIES: dict[str, Callable[[str], dict[str, Any]]] = {

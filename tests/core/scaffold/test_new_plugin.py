@@ -17,7 +17,9 @@ from core.hookspecs import ADDRESSED_HOOKS
 from core.plugins import PluginState
 from core.scaffold import HOOK_ANCHORS
 
-STUBBED_HOOKS = (*ADDRESSED_HOOKS, "on_domain_event")
+OPTIONAL_HOOKS = {"submit_card_form"}
+"""Hooks for features the skeleton does not declare (card forms): no stub to delete."""
+STUBBED_HOOKS = (*(h for h in ADDRESSED_HOOKS if h not in OPTIONAL_HOOKS), "on_domain_event")
 
 
 def new_plugin(*args: str) -> tuple[int, str]:

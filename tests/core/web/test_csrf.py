@@ -22,6 +22,7 @@ FORM_ROUTES: dict[str, dict[str, Any]] = {
     "/settings/integrations/{name}/refresh": {},
     "/settings/integrations/{name}/api-keys": {"label": "x"},
     "/settings/integrations/{name}/api-keys/{key_id}/revoke": {},
+    "/settings/integrations/{name}/forms/{form}": {"amount": "12.50", "currency": "usd"},
 }
 
 
@@ -46,7 +47,8 @@ def prepared(site: Site) -> dict[str, str]:
 
 def fill(path: str, data: dict[str, Any], values: dict[str, str]) -> tuple[str, dict[str, str]]:
     name = "hooks" if "api-keys" in path else "demopay"
-    url = path.replace("{name}", name).replace("{id}", values["id"]).replace("{key_id}", values["key_id"])
+    url = (path.replace("{name}", name).replace("{form}", "payment_link").replace("{id}", values["id"])
+           .replace("{key_id}", values["key_id"]))
     return url, {k: str(v).replace("{tenant}", values["tenant"]) for k, v in data.items()}
 
 

@@ -25,7 +25,8 @@ from core.web.app import create_app
 
 @attrs.frozen
 class Case:
-    """How B calls one route. ``{name}``, ``{id}``, ``{key_id}`` and ``{state}`` are filled with A's."""
+    """How B calls one route. ``{name}``, ``{id}``, ``{key_id}`` and ``{state}`` are filled with A's;
+    ``{form}`` with one of demopay's card forms (whose result would name A's account)."""
 
     kind: str  # "api" (bearer and cookie+CSRF), "page" (signed-in browser), "public" (no tenant data)
     path: str = ""
@@ -50,6 +51,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/api-keys"): Case("api", body={"integration": "hooks", "label": "B's key"}, expect=frozenset({201})),
     ("DELETE", "/api/api-keys/{id}"): Case("api", id="key", expect=frozenset({404})),
     ("GET", "/api/subscriptions"): Case("api"),
+    ("POST", "/api/integrations/{name}/forms/{form}"): Case("api", body={"amount": "5", "currency": "usd"},
+                                                          expect=frozenset({409})),
     # the page and its forms (a redirect back with a flash; the page B then sees is checked too)
     ("GET", "/settings/integrations"): Case("page"),
     ("POST", "/settings/integrations/{name}/connect"): Case("page", body={"option": "existing", "account": "ada"},
@@ -62,6 +65,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/settings/integrations/{name}/api-keys/{key_id}/revoke"): Case("page", name="hooks",
                                                                              expect=frozenset({303})),
     ("POST", "/settings/integrations/deliveries/{id}/retry"): Case("page", id="delivery", expect=frozenset({303})),
+    ("POST", "/settings/integrations/{name}/forms/{form}"): Case("page", body={"amount": "5", "currency": "usd"},
+                                                                 expect=frozenset({303})),
     # A's connect in progress, finished by B: refused as another site's link
     ("GET", "/integrations/{name}/callback"): Case("page", params={"state": "{state}", "code": "granted"},
                                                    expect=frozenset({303})),
@@ -121,8 +126,8 @@ def world(make_site) -> World:
 
 
 def fill(case: Case, text: str, a: dict[str, str]) -> str:
-    return (text.replace("{name}", case.name).replace("{id}", a.get(case.id, "")).replace("{key_id}", a["key"])
-            .replace("{state}", a["state"]).replace("{tenant}", a["tenant"]))
+    return (text.replace("{name}", case.name).replace("{form}", "payment_link").replace("{id}", a.get(case.id, ""))
+            .replace("{key_id}", a["key"]).replace("{state}", a["state"]).replace("{tenant}", a["tenant"]))
 
 
 def leaked(text: str, a: dict[str, str], sent: str) -> list[str]:

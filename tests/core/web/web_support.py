@@ -2,7 +2,8 @@
 
 ``DemoPay`` is a payments-like integration with connect fields (one secret) and two connect options:
 "existing" connects at once, "new" sends the creator to the "provider" (straight back to our
-callback, like an OAuth consent that was granted). ``Hooks`` uses API keys only, like Zapier.
+callback, like an OAuth consent that was granted). It also puts two forms on its card: "Create a
+payment link" while connected, and "Ask Demo Pay" always. ``Hooks`` uses API keys only, like Zapier.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import attrs
 import httpx
 
 from core import (
+    ActionRequired,
     Capability,
+    CardForm,
+    CardFormResult,
+    Choice,
     Connected,
     ConnectError,
     ConnectionState,
@@ -25,12 +30,24 @@ from core import (
     IntegrationInfo,
     Redirect,
     Tenant,
+    ValidationFailed,
     hookimpl,
 )
 from core.host import Host
 
 DASHBOARD = "https://dashboard.demopay.example/account"
 SECRET_VALUE = "sk_demo_do_not_show_me_123456"
+PAYMENT_LINKS = "https://pay.demopay.example"
+PAYMENT_LINK_FORM = CardForm(
+    name="payment_link", title="Create a payment link", submit_label="Create the link",
+    help="Buyers pay you through the link.",
+    fields=[Field(name="amount", label="Amount", type="number", required=True, help="e.g. 12.50"),
+            Field(name="currency", label="Currency", required=True,
+                  choices=[Choice(value="usd", label="US dollar"), Choice(value="eur", label="Euro")]),
+            Field(name="note", label="Note for the buyer", type="textarea"),
+            Field(name="pin", label="Account PIN", secret=True)])
+ASK_FORM = CardForm(name="ask", title="Ask Demo Pay", submit_label="Send", when="always",
+                    fields=[Field(name="question", label="Your question", required=True)])
 
 
 class DemoPay:
@@ -39,6 +56,7 @@ class DemoPay:
     def __init__(self) -> None:
         self.remote = ConnectionStatus(state=ConnectionState.CONNECTED, reason="Ready to take payments.")
         self.disconnected: list[str] = []
+        self.submitted: list[tuple[str, str, dict[str, str]]] = []
 
     @hookimpl
     def integration_info(self) -> IntegrationInfo:
@@ -49,6 +67,7 @@ class DemoPay:
                             Field(name="api_secret", label="Secret key", secret=True)],
             connect_options=[ConnectOption(name="existing", label="I have a Demo Pay account"),
                              ConnectOption(name="new", label="Create a new account", help="Takes two minutes.")],
+            card_forms=[PAYMENT_LINK_FORM, ASK_FORM],
         )
 
     @hookimpl
@@ -73,6 +92,23 @@ class DemoPay:
     @hookimpl
     def disconnect(self, tenant: Tenant) -> None:
         self.disconnected.append(tenant.id)
+
+    @hookimpl
+    def submit_card_form(self, tenant: Tenant, connection: Any, form_name: str,
+                         values: Mapping[str, str]) -> CardFormResult:
+        """Amount "0" is refused, "999" needs the creator at the dashboard; anything else makes a link."""
+        self.submitted.append((tenant.id, form_name, dict(values)))
+        if form_name == "ask":
+            return CardFormResult(message=f"Demo Pay got your question “{values['question']}”.")
+        if values["amount"] == "0":
+            raise ValidationFailed("Amount must be above 0; enter what the buyer pays, e.g. 12.50.",
+                                   code="amount_invalid")
+        if values["amount"] == "999":
+            raise ActionRequired("Demo Pay needs your bank details before you can take payments.",
+                                 action_url=DASHBOARD)
+        return CardFormResult(message=f"Payment link for {values['amount']} {values['currency'].upper()} created.",
+                              link_url=f"{PAYMENT_LINKS}/{connection.external_id}/{values['amount']}",
+                              link_label="Open the payment link")
 
 
 class Hooks:

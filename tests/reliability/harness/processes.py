@@ -142,8 +142,8 @@ class Fleet:
                                f"{done.stdout}\n{done.stderr}")
         return done
 
-    def add_serve(self) -> ManagedProcess:
-        port = free_port()
+    def add_serve(self, port: int | None = None) -> ManagedProcess:
+        port = port or free_port()
         index = len(self.serves) + 1
         process = ManagedProcess(f"serve{index}", [console_script(), *self.verbose, "serve", "--no-workers",
                                                    "--host", "127.0.0.1", "--port", str(port)],

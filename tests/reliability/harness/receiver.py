@@ -83,7 +83,8 @@ class Receiver:
         mode = self.mode
         answered = {OK: 200, ERROR: 500, TIMEOUT: 0}[mode]
         receipt = Receipt(path=path, webhook_id=headers.get("webhook-id", ""),
-                          timestamp=headers.get("webhook-timestamp", ""), signature=headers.get("webhook-signature", ""),
+                          timestamp=headers.get("webhook-timestamp", ""),
+                          signature=headers.get("webhook-signature", ""),
                           body=body.decode("utf-8", "replace"), answered=answered)
         with self._lock:
             self.receipts.append(receipt)

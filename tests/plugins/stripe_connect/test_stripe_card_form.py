@@ -1,0 +1,171 @@
+"""A creator creates a paid offer from the "Create a paid offer" form on the Stripe card, against the sandbox.
+
+The form is the plugin's card form (``IntegrationInfo.card_forms``); the host checks required fields
+and choices, the plugin turns price and kind into an offer exactly as ``POST /api/stripe_connect/offers``
+does, and the answer (with the checkout link) is the page's flash message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+import pytest
+from stripe_kit import NAME, StripeWorld
+from test_stripe_offers import sandbox_client
+
+from plugins.stripe_connect.card import amount_from_price
+from plugins.stripe_connect.info import KIND_CHOICES
+from plugins.stripe_connect.offers import KINDS
+
+FORM = f"/settings/integrations/{NAME}/forms/create_offer"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+OFFER = {"title": "Watercolour basics", "kind": "course", "price": "49.90", "currency": "usd",
+         "success_url": "https://ada.example/thanks"}
+
+
+class Creator:
+    """A browser signed in to the settings page of ``token``'s site (cookies and the CSRF token)."""
+
+    def __init__(self, world: StripeWorld, token: str) -> None:
+        self.client = httpx.Client(base_url=world.host_url, follow_redirects=False, timeout=20)
+        self.csrf = ""
+        self.last_page = ""
+        self.get("/login")
+        signed_in = self.post("/login", {"token": token})
+        assert signed_in.status_code == 303, signed_in.text
+        self.page()
+
+    def get(self, path: str) -> httpx.Response:
+        response = self.client.get(path)
+        if found := CSRF_META.search(response.text):
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        return self.client.post(path, data={"csrf_token": self.csrf, **data})
+
+    def page(self) -> str:
+        response = self.get("/settings/integrations")
+        assert response.status_code == 200, response.text
+        self.last_page = html.unescape(response.text)
+        return self.last_page
+
+    def flash(self) -> tuple[str, tuple[str, str] | None]:
+        """The flash message's text and its link (href, label), if any."""
+        page = self.page()
+        found = re.search(r'id="flash"[^>]*>\s*<p>(.*?)</p>', page, re.S)
+        assert found, "no flash message on the page"
+        link = re.search(r'<p class="flash-link"><a href="([^"]+)"[^>]*>([^<]+)</a>', page)
+        return re.sub(r"<[^>]+>", "", found.group(1)), (link.group(1), link.group(2)) if link else None
+
+
+@pytest.fixture
+def creator(stripe_world: StripeWorld):
+    def sign_in(*, verified: bool = True) -> tuple[Creator, str, str]:
+        site, account_id = stripe_world.connected_site(verified=verified)
+        token = site.api.headers["Authorization"].removeprefix("Bearer ")
+        return Creator(stripe_world, token), site.tenant.id, account_id
+
+    return sign_in
+
+
+def test_the_stripe_card_has_the_offer_form_once_connected(stripe_world: StripeWorld, creator) -> None:
+    browser, _, _ = creator()
+    page = browser.page()
+    form = re.search(r'<section class="card-form" id="stripe_connect-form-create_offer".*?</section>', page, re.S)
+    assert form, "the Stripe card shows the form"
+    assert "Create a paid offer" in form.group(0) and "Create offer</button>" in form.group(0)
+    kinds = re.search(r'name="kind".*?</select>', form.group(0), re.S)
+    assert kinds and re.findall(r'<option value="(\w+)"', kinds.group(0)) == list(KINDS)
+    assert "Membership (billed monthly)" in kinds.group(0)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "each label finds its own input (a field named title is not the heading)"
+
+
+def test_a_creator_creates_an_offer_on_the_page_and_a_buyer_pays_through_its_link(
+        stripe_world: StripeWorld, creator) -> None:
+    browser, tenant_id, account_id = creator()
+
+    response = browser.post(FORM, OFFER)
+
+    assert response.status_code == 303 and response.headers["location"] == f"/settings/integrations#{NAME}"
+    message, link = browser.flash()
+    assert message == ("Done. Offer “Watercolour basics” created (49.90 USD). Share its checkout link with your "
+                       "buyers.")
+    assert link is not None and link[1] == "Open its checkout page"
+    checkout = re.fullmatch(rf"{stripe_world.host_url}/api/{NAME}/checkout/{tenant_id}/(price_\w+)", link[0])
+    assert checkout, link
+    price = sandbox_client(stripe_world).v1.prices.retrieve(checkout.group(1), options={"stripe_account": account_id})
+    assert (price.unit_amount, price.currency, price.recurring) == (4990, "usd", None)
+    session_id = stripe_world.buy(link[0])
+    assert stripe_world.sandbox.sandbox.session_extras[session_id]["payment_intent_data"]["application_fee_amount"]
+
+
+def test_a_membership_from_the_form_is_billed_monthly(stripe_world: StripeWorld, creator) -> None:
+    browser, _, account_id = creator()
+
+    browser.post(FORM, {**OFFER, "title": "Studio club", "kind": "membership", "price": "15"})
+
+    message, link = browser.flash()
+    assert "(15.00 USD a month)" in message and link is not None
+    price_id = link[0].rsplit("/", 1)[-1]
+    price = sandbox_client(stripe_world).v1.prices.retrieve(price_id, options={"stripe_account": account_id})
+    assert price.recurring.interval == "month"
+
+
+def test_an_account_that_cannot_take_charges_is_told_what_to_do_with_the_dashboard_link(
+        stripe_world: StripeWorld, creator) -> None:
+    browser, _, account_id = creator(verified=False)
+
+    browser.post(FORM, OFFER)
+
+    message, link = browser.flash()
+    assert 'value="Watercolour basics"' in browser.last_page, "the form keeps what the creator typed"
+    assert message.startswith("That did not work. Your Stripe account cannot accept payments yet, so no offer was "
+                              "created.")
+    assert "a bank account for payouts" in message
+    assert link == (f"{stripe_world.sandbox.url}/dashboard/{account_id}", "Manage in Stripe dashboard")
+    writes = [r for r in stripe_world.requests() if r["method"] == "POST" and r["stripe_account"] == account_id]
+    assert writes == []
+
+
+@pytest.mark.parametrize(("change", "complaint"), [
+    ({"price": "49.999"}, "Price: enter an amount above 0 with at most two decimals"),
+    ({"price": "free"}, "Price: enter an amount above 0"),
+    ({"price": "0"}, "Price: enter an amount above 0"),
+    ({"success_url": "yoursite.com/welcome"}, "After paying, send buyers to: enter a full web address"),
+    ({"kind": "lesson"}, "What you sell: 'lesson' is not one of the choices"),
+    ({"title": " "}, "Fill in Title (required for “Create a paid offer”)."),
+])
+def test_a_mistake_in_the_form_is_named_and_nothing_is_created(stripe_world: StripeWorld, creator,
+                                                                change: dict[str, str], complaint: str) -> None:
+    browser, _, account_id = creator()
+
+    browser.post(FORM, {**OFFER, **change})
+
+    message, link = browser.flash()
+    assert complaint in message and link is None
+    assert [r for r in stripe_world.requests() if r["method"] == "POST" and r["stripe_account"] == account_id] == []
+
+
+def test_the_tenant_api_submits_the_same_form(stripe_world: StripeWorld) -> None:
+    site, _ = stripe_world.connected_site()
+
+    answer = site.api.post(f"/api/integrations/{NAME}/forms/create_offer", json=OFFER)
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert result["link_label"] == "Open its checkout page"
+    assert result["link_url"].startswith(f"{stripe_world.host_url}/api/{NAME}/checkout/{site.tenant.id}/price_")
+
+
+def test_the_forms_kinds_are_the_offers_kinds() -> None:
+    assert [c.value for c in KIND_CHOICES] == list(KINDS)
+
+
+@pytest.mark.parametrize(("price", "amount"), [("49", 4900), ("49.9", 4990), ("49.90", 4990), ("0.5", 50),
+                                               ("1000", 100000)])
+def test_prices_become_the_smallest_unit(price: str, amount: int) -> None:
+    assert amount_from_price(price) == amount
