@@ -7,8 +7,10 @@ loopback explicitly (local receivers in tests and the demo).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -59,3 +61,33 @@ def check_target_url(url: str, *, allow_loopback: bool = False, resolver: Resolv
                 f"target_url host {host!r} resolves to {ip}, a loopback, private, link-local or metadata "
                 "address; deliveries go to public addresses only.", code="target_url_forbidden")
     return url.strip()
+
+
+class SendTimeGuard:
+    """Checks a target again right before each POST (DNS rebinding: a name that resolved to a public
+    address at subscribe time may resolve to a private one now).
+
+    Resolution uses the system resolver, as the HTTP client will; answers are cached for ``ttl``
+    seconds per host so a busy target costs one lookup, not one per delivery. A window remains
+    between this lookup and the client's own, as long as the resolver's TTL; pinning the checked
+    address in the connection would close it (httpx has no hook for that without a custom
+    transport).
+    """
+
+    def __init__(self, *, allow_loopback: bool, ttl: float = 30.0) -> None:
+        self.allow_loopback, self.ttl = allow_loopback, ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    async def check(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        cached = self._cache.get(host)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > self.ttl:
+            try:
+                await asyncio.to_thread(check_target_url, url, allow_loopback=self.allow_loopback)
+                cached = (now, None)
+            except ValidationFailed as exc:
+                cached = (now, exc.message)
+            self._cache[host] = cached
+        if cached[1] is not None:
+            raise ValidationFailed(cached[1], code="target_url_forbidden")

@@ -50,6 +50,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
     """Intellectra's integration host: Stripe Connect, Zapier and third-party integrations."""
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Third-party loggers that print what the host cannot redact: the stripe library logs response
+    # bodies (OAuth tokens) at DEBUG, httpx logs full request URLs (a target URL can be a
+    # credential) at INFO. The host's own log lines say what happened without them.
+    for name, floor in (("stripe", logging.INFO), ("httpx", logging.WARNING), ("httpcore", logging.WARNING)):
+        logging.getLogger(name).setLevel(max(level, floor))
     ctx.ensure_object(dict)
 
 

@@ -35,11 +35,16 @@ def claim_due(c: DB, engine: Engine, table: Table, *, worker_id: str, now: datet
     The caller commits. The rows returned are as they were before the claim; ``also_set`` adds
     values to the claiming UPDATE (e.g. counting an attempt).
     """
-    stmt = (select(table).where(table.c.status == "pending", table.c.next_attempt_at <= now, *where)
+    # Lock the ids first, then read the rows: when PostgreSQL's statistics are stale (a burst into a
+    # table autovacuum has not analysed yet) it plans a bitmap scan that sorts every due row, and
+    # sorting only ids keeps that in memory instead of spilling whole payloads to disk (65 -> 18 ms a
+    # claim at 20,000 due events; bench/README.md).
+    stmt = (select(table.c.id).where(table.c.status == "pending", table.c.next_attempt_at <= now, *where)
             .order_by(table.c.next_attempt_at).limit(limit))
-    rows = list(c.execute(lock_for_claim(engine, stmt)).all())
-    if not rows:
+    ids = list(c.execute(lock_for_claim(engine, stmt)).scalars())
+    if not ids:
         return []
+    rows = list(c.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.next_attempt_at)).all())
     until = now + lease
     c.execute(table.update().where(table.c.id.in_([r.id for r in rows]))
               .values(claimed_by=worker_id, claimed_until=until, next_attempt_at=until, **dict(also_set or {})))

@@ -21,11 +21,13 @@ import attrs
 import httpx
 from sqlalchemy import bindparam
 
+from core.errors import ValidationFailed
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.retry_after import parse_retry_after
 from core.pipeline.signing import Signer
-from core.redact import redact
+from core.redact import redact, register_secret
 from core.store.tables import deliveries
+from core.targets import SendTimeGuard
 
 if TYPE_CHECKING:
     from core.pipeline import Pipeline
@@ -69,6 +71,7 @@ class Deliverer:
         self.host = pipeline.host
         self.worker_id = worker_id or new_worker_id()
         self.signer = Signer(pipeline.host.secrets)
+        self.guard = SendTimeGuard(allow_loopback=pipeline.host.settings.allow_loopback_targets)
 
     @contextlib.asynccontextmanager
     async def client(self) -> AsyncIterator[httpx.AsyncClient]:
@@ -127,7 +130,12 @@ class Deliverer:
         snippet = ""
         try:
             headers = self.signer.headers(row.id, row.payload, row.secret)
-            url = self.host.secrets.decrypt(row.target_url_secret) if row.target_url_secret else row.target_url
+            if row.target_url_secret:
+                url = self.host.secrets.decrypt(row.target_url_secret)
+                register_secret(url)  # a credential: redacted from any log line that shows it
+            else:
+                url = row.target_url
+            await self.guard.check(url)
             async with asyncio.timeout(timeout):
                 request = client.build_request("POST", url, content=row.payload.encode(), headers=headers)
                 response = await client.send(request, stream=True)
@@ -145,6 +153,8 @@ class Deliverer:
         except httpx.HTTPError as exc:
             return self._outcome(row, None, f"Could not reach the target: {_network_error(exc, row.target_url)}.",
                                  None)
+        except ValidationFailed as exc:  # the target resolves to a forbidden address now: retried, never sent
+            return self._outcome(row, None, f"Not sent: {exc.message}", None)
         except Exception as exc:  # e.g. a secret that no key opens: record it, never lose the row
             return self._outcome(row, None, f"Could not send: {redact(str(exc)) or exc.__class__.__name__}", None)
         return self._outcome(row, code, snippet, retry_after)

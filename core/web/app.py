@@ -22,7 +22,7 @@ from core.web.csrf import CsrfMiddleware
 from core.web.errors import EXCEPTION_HANDLERS
 from core.web.health import healthz
 from core.web.identity import session_secret
-from core.web.limits import BodySizeLimit
+from core.web.limits import BodySizeLimit, RejectNul
 from core.web.webhooks import receive_webhook
 
 log = logging.getLogger("intellectra.web")
@@ -83,6 +83,7 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         *extra,
     ]
     middleware = [
+        Middleware(RejectNul),
         Middleware(BodySizeLimit, max_bytes=host.settings.max_body_bytes),
         Middleware(SessionMiddleware, secret_key=session_secret(host), session_cookie="intellectra_session",
                    same_site="lax", https_only=host.settings.public_url.startswith("https://")),

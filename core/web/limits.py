@@ -70,3 +70,27 @@ class BodySizeLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class RejectNul:
+    """Pure ASGI middleware: a NUL character in the path or query is refused with 400.
+
+    No name, id or filter of ours contains one, and PostgreSQL text cannot hold one (psycopg
+    raises), so it is refused once at the edge instead of in every handler.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope.get("path", "")
+                                         or b"%00" in scope.get("query_string", b"")
+                                         or b"\x00" in scope.get("query_string", b"")):
+            body = json.dumps({"error": {"code": "invalid_request", "message":
+                                         "The URL contains a NUL character; remove it and try again."}}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -113,10 +113,6 @@ def counter() -> Iterator[ConnectionCounter]:
     made.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DNS rebinding: the SSRF check (core/targets.py check_target_url) runs only when a subscription is made "
-    "(core/subscriptions.py Subscriptions.subscribe); the deliverer (core/pipeline/delivery.py Deliverer._post) "
-    "connects to whatever the name resolves to at delivery time, without checking the address again"))
 def test_a_name_that_resolves_to_loopback_only_at_delivery_time_is_not_contacted(
         make_host: Callable[..., Host], counter: ConnectionCounter) -> None:
     host = make_host(settings={"dev_mode": False, "allow_loopback_targets": False})

@@ -175,18 +175,10 @@ def test_stripe_keys_oauth_tokens_and_api_keys_appear_in_no_log_no_cli_output_an
     assert info_scan.about(*ISSUE_SECRETS) == [], "\n".join(info_scan.about(*ISSUE_SECRETS))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "httpx logs every request URL at INFO (`HTTP Request: POST <url>`), so a credential in a delivery target "
-    "URL reaches the worker's log at -v; the deliverer's own messages hide it (core/pipeline/delivery.py "
-    "_network_error), the `httpx` logger does not"))
 def test_a_credential_inside_a_target_url_appears_in_no_log(info_scan: Scan) -> None:
     assert info_scan.about("target URL token") == [], "\n".join(info_scan.about("target URL token"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "at -vv the `stripe` library's DEBUG log prints the OAuth token response body (access_token, refresh_token) "
-    "before the host knows them as secrets: core/cli/__init__.py sets the root level to DEBUG for -vv and "
-    "core/redact.py only redacts values registered earlier, so they reach the serve process's log"))
 def test_at_debug_verbosity_oauth_tokens_appear_in_no_log(postgres_server: str, tmp_path: Path) -> None:
     with scenario(tmp_path, verbosity=2) as scan:
         assert scan.about(*ISSUE_SECRETS) == [], "\n".join(scan.about(*ISSUE_SECRETS))

@@ -114,7 +114,11 @@ def for_type(tp: Any) -> st.SearchStrategy[Any]:
 def model(cls: type) -> st.SearchStrategy[Any]:
     """Instances of ``cls`` from its field types; values its validators refuse are skipped."""
     hints = typing.get_type_hints(cls)
-    fields = {f.name: _pattern_strategy(f.validator) or for_type(hints[f.name]) for f in attrs.fields(cls) if f.init}
+    fields = {}
+    for field in attrs.fields(cls):
+        if field.init:
+            pattern = _pattern_strategy(field.validator)
+            fields[field.name] = pattern if pattern is not None else for_type(hints[field.name])
     return st.fixed_dictionaries(fields).map(lambda kwargs: _build(cls, kwargs)).filter(lambda v: v is not None)
 
 
