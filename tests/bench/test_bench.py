@@ -13,12 +13,13 @@ import pytest
 
 import bench.__main__ as bench_main
 from bench.common import Options, postgres_available
+from core.testing import skip_or_fail
 
 
 def _databases() -> tuple[str, ...]:
     if os.environ.get("INTELLECTRA_TEST_DB", "sqlite").lower() == "postgres":
         if not postgres_available():
-            pytest.skip("PostgreSQL is not reachable")
+            skip_or_fail("PostgreSQL is not reachable")
         return ("postgres",)
     return ("sqlite",)
 
