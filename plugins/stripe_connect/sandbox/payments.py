@@ -6,7 +6,10 @@ them as test controls; their events (``charge.dispute.*``, ``payout.*``) carry t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from starlette.requests import Request
 
 from . import ids
 from .api import Context, endpoint
@@ -138,59 +141,22 @@ def refund(
     return new_refund
 
 
-@endpoint(Obj({}))
-def retrieve_refund(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "refund",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="refund",
-    )
+def retrieve(object_type: str, *, param: str) -> Callable[[Request], Any]:
+    """``GET /v1/<objects>/{id}``: one of the caller's objects (scoped by Stripe-Account and mode)."""
+
+    def handler(ctx: Context) -> dict[str, Any]:
+        return ctx.sandbox.lookup(object_type, ctx.path_params["id"], account=ctx.caller.account,
+                                  livemode=ctx.caller.livemode, param=param)
+
+    handler.__name__ = f"retrieve_{object_type}"
+    return endpoint(Obj({}))(handler)
 
 
-@endpoint(Obj({}))
-def retrieve_charge(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "charge",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="charge",
-    )
-
-
-@endpoint(Obj({}))
-def retrieve_payment_intent(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "payment_intent",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="intent",
-    )
-
-
-@endpoint(Obj({}))
-def retrieve_dispute(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "dispute",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="dispute",
-    )
-
-
-@endpoint(Obj({}))
-def retrieve_payout(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "payout",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="payout",
-    )
+retrieve_refund = retrieve("refund", param="refund")
+retrieve_charge = retrieve("charge", param="charge")
+retrieve_payment_intent = retrieve("payment_intent", param="intent")
+retrieve_dispute = retrieve("dispute", param="dispute")
+retrieve_payout = retrieve("payout", param="payout")
 
 
 # -- disputes ----------------------------------------------------------------------------------------------------
