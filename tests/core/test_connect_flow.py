@@ -202,3 +202,22 @@ def test_a_redirect_may_ask_for_a_longer_lived_state(make_host, clock):
     state = state_of(host.connect(tenant, "slow", {}).redirect_url)
     clock.advance(hours=23)
     assert host.complete_connect(tenant, "slow", {"state": state}).connection.external_id == "acct_slow"
+
+
+def test_two_callbacks_racing_with_one_state_connect_once(hello_host, two_tenants):
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, _ = two_tenants
+    state = state_of(hello_host.connect(a, "hello", {"account": "acme", "option": "oauth"}).redirect_url)
+
+    def callback(_):
+        try:
+            return hello_host.complete_connect(a, "hello", {"state": state, "code": "c1"}).connection.id
+        except ConnectStateError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(callback, range(4)))
+    assert sum(1 for r in results if r.startswith("con_")) == 1
+    assert results.count("connect_state_used") == 3
+    assert len(hello_host.connections.list()) == 1
