@@ -117,8 +117,9 @@ class Pipeline:
             wake.set()
 
     def close(self) -> None:
-        """Finish queued intake writes and stop the intake writer thread."""
+        """Finish queued intake writes; stop the intake writer and the handler threads."""
         self.intake.close()
+        self.processor.close()
 
     # ------------------------------------------------------------------ operator API
     def list_events(self, status: str | None = None, integration: str | None = None, tenant_id: str | None = None,

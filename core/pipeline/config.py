@@ -36,6 +36,10 @@ class PipelineConfig:
     """Processing attempts of an inbound event before it is ``failed``."""
     retry_base_seconds: float = attrs.field(default=30.0, validator=_positive)
     retry_max_seconds: float = attrs.field(default=6 * 3600.0, validator=_positive)
+    handler_concurrency: int = attrs.field(default=8, validator=_positive)
+    """Handlers of one batch run on this many threads: a handler that asks its provider something (Stripe's
+    ``account.updated`` re-fetches the account) waits on the network, and a batch must not wait for each
+    in turn. 1 runs them one after another."""
     delivery_batch_size: int = attrs.field(default=200, validator=_positive)
     delivery_concurrency: int = attrs.field(default=64, validator=_positive)
     delivery_timeout_seconds: float = attrs.field(default=10.0, validator=_positive)

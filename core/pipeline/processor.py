@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,8 @@ class Processor:
         self.pipeline = pipeline
         self.host = pipeline.host
         self.worker_id = worker_id or new_worker_id()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
 
     # ------------------------------------------------------------------ driving
     def run_batch(self, limit: int | None = None) -> BatchReport:
@@ -137,8 +140,24 @@ class Processor:
     # ------------------------------------------------------------------ 2. handle
     def handle(self, events: Sequence[StoredEvent]) -> list[Handled]:
         routes = self._routes(events)
-        return [self._handle_one(event, *routes.get((event.integration, event.account), (None, None)))
-                for event in events]
+
+        def one(event: StoredEvent) -> Handled:
+            return self._handle_one(event, *routes.get((event.integration, event.account), (None, None)))
+
+        threads = self.pipeline.config.handler_concurrency
+        if threads == 1 or len(events) == 1:
+            return [one(event) for event in events]
+        if self._pool is None or self._pool_size != threads:
+            self.close()
+            self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="intellectra-handler")
+            self._pool_size = threads
+        return list(self._pool.map(one, events))  # results in claim order, whatever finishes first
+
+    def close(self) -> None:
+        """Stop the handler threads (``Pipeline.close``)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _routes(self, events: Sequence[StoredEvent]) -> dict[tuple[str, str | None], tuple[Tenant, Connection]]:
         """Owners of the batch's accounts, in two queries (not two per event)."""

@@ -54,9 +54,11 @@ class FakePlugin:
     def __init__(self) -> None:
         self.fail_times = 0
         self.delay = 0.0
+        """Seconds each ``handle_event`` takes (to kill a worker in the middle of a batch)."""
         self.broken_verify = False
         """Make ``verify_webhook`` return an event the host must refuse to store (no external id)."""
-        """Seconds each ``handle_event`` takes (to kill a worker in the middle of a batch)."""
+        self.barrier: threading.Barrier | None = None
+        """Handlers wait here for each other (proves a batch's handlers run side by side)."""
         self.invalid_for: set[str] = set()
         """External ids for which the handler returns a domain event its schema refuses."""
         self.handled: list[str] = []
@@ -88,6 +90,8 @@ class FakePlugin:
     def handle_event(self, ctx: Any, event: StoredEvent) -> list[NewDomainEvent]:
         if self.delay:
             time.sleep(self.delay)
+        if self.barrier is not None:
+            self.barrier.wait(timeout=10)  # raises BrokenBarrierError if the others never come
         with self._lock:
             self.handled.append(event.id)
             if self.fail_times > 0:

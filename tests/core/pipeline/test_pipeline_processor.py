@@ -191,3 +191,14 @@ def test_a_backlog_is_claimed_in_batches_not_all_at_once(fake):
     for i in range(12):
         fake.receive(thing_paid(f"evt_{i}"))
     assert [fake.host.pipeline.processor.run_batch().claimed for _ in range(4)] == [5, 5, 2, 0]
+
+
+def test_the_handlers_of_a_batch_run_side_by_side(fake, recorder):
+    """A handler waiting on its provider must not hold up the rest of the batch: four handlers that can
+    only finish together (a barrier) all finish, in one batch, each applied once."""
+    fake.plugin.barrier = threading.Barrier(4)
+    for n in range(4):
+        fake.receive(thing_paid(f"evt_{n}"))
+    report = process(fake)
+    assert report.processed == 4
+    assert len(recorder.domain_events("purchase.completed")) == 4
