@@ -58,7 +58,8 @@ class ApiKeys:
         from core.store.tables import tenants
 
         with self.host.store.read() as c:
-            row = c.execute(select(api_keys, tenants.c.name.label("tenant_name"))
+            row = c.execute(select(api_keys, tenants.c.name.label("tenant_name"),
+                                   tenants.c.created_at.label("tenant_created_at"))
                             .join(tenants, tenants.c.id == api_keys.c.tenant_id)
                             .where(api_keys.c.key_hash == digest)).first()
         # The lookup is by hash; compare again in constant time so timing says nothing about near-misses.
@@ -70,7 +71,7 @@ class ApiKeys:
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
             with self.host.store.begin() as c:
                 c.execute(api_keys.update().where(api_keys.c.id == row.id).values(last_used_at=now))
-        tenant = self.host.tenants.get(row.tenant_id)
+        tenant = Tenant(id=row.tenant_id, name=row.tenant_name, created_at=row.tenant_created_at)
         return tenant, api_key_from_row(row)
 
     def list(self, tenant_id: str, *, integration: str | None = None, include_revoked: bool = False) -> list[ApiKey]:
@@ -82,15 +83,20 @@ class ApiKeys:
         with self.host.store.read() as c:
             return [api_key_from_row(r) for r in c.execute(stmt)]
 
-    def revoke(self, key_id: str, *, tenant_id: str | None = None, actor: str = "system") -> ApiKey:
-        """Revoke a key (idempotent). With ``tenant_id``, only that tenant's key."""
+    def revoke(self, key_id: str, *, tenant_id: str | None = None, integration: str | None = None,
+               actor: str = "system") -> ApiKey:
+        """Revoke a key (idempotent). With ``tenant_id`` / ``integration``, only a key of that tenant /
+        integration: an integration's own revoke command can never revoke another integration's key."""
         with self.host.store.begin() as c:
             stmt = select(api_keys).where(api_keys.c.id == key_id)
             if tenant_id is not None:
                 stmt = stmt.where(api_keys.c.tenant_id == tenant_id)
+            if integration is not None:
+                stmt = stmt.where(api_keys.c.integration == integration)
             row = c.execute(stmt).first()
             if row is None:
-                raise NotFound(f"No API key {key_id!r}" + (" for this site." if tenant_id else "."),
+                scope = " ".join(filter(None, [integration, "API key"]))
+                raise NotFound(f"No {scope} {key_id!r}" + (" for this site." if tenant_id else "."),
                                code="api_key_not_found")
             if row.revoked_at is None:
                 c.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=self.host.clock.now()))

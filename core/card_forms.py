@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from core.audit import write_audit
+from core.effects import apply_effects
 from core.errors import NotConnected, NotFound, PluginError, ValidationFailed
 from core.models import CardForm, CardFormResult, Connection, ConnectionState, FormWhen, IntegrationInfo, Tenant
 
@@ -87,10 +88,8 @@ def submit(host: Host, tenant: Tenant, integration: str, form_name: str, values:
         raise host.plugins.record_runtime_error(record, HOOK, TypeError(
             f"returned {type(result).__name__} for the form {form.name!r}; return core.CardFormResult"))
     with host.store.begin() as c:
-        effects = ctx.effects
-        if connection is not None and (effects.status is not None or effects.data_updates):
-            host.connections.apply_status(c, connection, effects.status or connection.status, effects.data_updates,
-                                          actor=actor)
+        apply_effects(host, c, tenant_id=tenant.id, integration=integration, connection=connection,
+                      effects=ctx.effects, actor=actor)
         write_audit(c, host.clock, action=f"card_form:{form.name}", actor=actor, tenant_id=tenant.id,
                     integration=integration)  # never the values: a form may carry anything
     return result

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import select
 
-from core.errors import ConnectError, ConnectStateError, NotConnected, PluginError, ValidationFailed
+from core.effects import apply_effects
+from core.errors import ConnectStateError, IntellectraError, NotConnected, PluginError, ValidationFailed
 from core.ids import new_token, token_hash
 from core.models import Capability, Connected, Connection, ConnectionState, ConnectionStatus, Redirect, Tenant
 from core.store.tables import connect_states
@@ -147,7 +148,7 @@ class ConnectFlow:
         ctx = self.host.context(integration, tenant=tenant, connection=connection, base_url=base_url)
         try:
             self.host.plugins.call(integration, "disconnect", ctx=ctx, tenant=tenant, connection=connection)
-        except (PluginError, ConnectError) as exc:
+        except IntellectraError as exc:  # any refusal: the host still disconnects locally (see the hookspec)
             title = record.info.title if record.info else integration
             reason = f"Disconnected here; {title} reported: {exc.message}"
         with self.host.store.begin() as c:
@@ -170,5 +171,14 @@ class ConnectFlow:
             status = ConnectionStatus(state=ConnectionState.ERROR, reason=exc.message)
         if not isinstance(status, ConnectionStatus):
             return connection
+        if status.state == ConnectionState.DISCONNECTED:  # the provider ended it: forget it properly
+            ctx.mark_disconnected(status.reason or "The provider ended the connection.")
+        elif status.state == ConnectionState.PENDING:  # a made connection cannot go back to pending
+            status = ConnectionStatus(state=ConnectionState.ERROR, reason=(
+                f"The {integration} integration reported the connection as pending; reconnect it."))
+        if not ctx.effects.disconnected_reason:
+            ctx.set_status(status)
         with self.host.store.begin() as c:
-            return self.host.connections.apply_status(c, connection, status, ctx.effects.data_updates)
+            updated = apply_effects(self.host, c, tenant_id=tenant.id, integration=integration,
+                                    connection=connection, effects=ctx.effects, actor="status")
+        return updated or connection

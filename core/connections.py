@@ -44,7 +44,7 @@ class Connections:
 
     # ------------------------------------------------------------------ reading
     def find(self, tenant_id: str, integration: str, *, conn: DB | None = None) -> Connection | None:
-        with self.host.store.begin(conn) as c:
+        with self.host.store.read_in(conn) as c:
             row = c.execute(select(connections).where(connections.c.tenant_id == tenant_id,
                                                       connections.c.integration == integration)).first()
         return connection_from_row(row) if row else None
@@ -57,7 +57,7 @@ class Connections:
         return found
 
     def by_external_id(self, integration: str, external_id: str, *, conn: DB | None = None) -> Connection | None:
-        with self.host.store.begin(conn) as c:
+        with self.host.store.read_in(conn) as c:
             row = c.execute(select(connections).where(connections.c.integration == integration,
                                                       connections.c.external_id == external_id)).first()
         return connection_from_row(row) if row else None

@@ -24,7 +24,7 @@ from core.converter import converter, format_errors
 from core.errors import ValidationFailed
 from core.events import EVENT_TYPES, NewDomainEvent
 from core.ids import new_id
-from core.models import ConnectionState, DomainEvent, Subscription
+from core.models import ConnectionState, DomainEvent, Subscription, Tenant
 from core.store.tables import connections, deliveries, domain_events, subscriptions
 
 if TYPE_CHECKING:
@@ -169,13 +169,14 @@ class DomainEvents:
         active = {row.integration: row for row in c.execute(select(connections).where(
             connections.c.tenant_id == tenant_id, connections.c.state.not_in(INACTIVE)))}
         rows: list[dict[str, Any]] = []
+        tenant: Tenant | None = None
         for record in observers:
             if record.name not in active or not self.host.plugins.implements(record.name, "on_domain_event"):
                 continue
             row = active[record.name]
             connection = connection_from_row(row)
             secrets = {k: str(v) for k, v in self.host.secrets.decrypt_json(row.secrets).items()}
-            tenant = self.host.tenants.get(tenant_id, conn=c)
+            tenant = tenant or self.host.tenants.get(tenant_id, conn=c)
             for event in events:
                 if event.type not in record.info.observes:  # type: ignore[union-attr]
                     continue

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from core.errors import ConfigError
 from core.registry import default_registry_path
 from core.store.dialect import normalise_url
 from core.store.engine import DEFAULT_DATABASE_URL
@@ -37,8 +38,21 @@ class Settings:
             public_url=env.get("INTELLECTRA_PUBLIC_URL") or "http://127.0.0.1:8000",
             dev_mode=dev_mode,
             allow_loopback_targets=dev_mode or env.get("INTELLECTRA_ALLOW_LOOPBACK_TARGETS") == "1",
-            max_body_bytes=int(env.get("INTELLECTRA_MAX_BODY_BYTES") or 512 * 1024),
+            max_body_bytes=_positive_int(env, "INTELLECTRA_MAX_BODY_BYTES", 512 * 1024),
             session_secret=env.get("INTELLECTRA_SESSION_SECRET") or None,
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of bytes above 0, not {raw!r}.", code="config_invalid")
+    return value

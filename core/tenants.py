@@ -35,7 +35,7 @@ class Tenants:
         return tenant, token
 
     def get(self, tenant_id: str, *, conn: Connection | None = None) -> Tenant:
-        with self.store.begin(conn) as c:
+        with self.store.read_in(conn) as c:
             row = c.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
         if row is None:
             raise NotFound(f"No tenant with id {tenant_id!r}; list them with `intellectra-integrations tenants list`.",

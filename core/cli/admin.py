@@ -14,7 +14,7 @@ from core.plugins import PluginHost
 from core.registry import load_registry
 from core.settings import Settings
 from core.store import Store
-from core.store.tables import connect_states, connections, subscriptions
+from core.store.tables import connect_states, connections, deliveries, subscriptions
 
 
 def _cli_host(ctx: click.Context) -> Any:
@@ -149,10 +149,8 @@ def register(cli: click.Group) -> None:
     def secrets_rotate(ctx: click.Context) -> None:
         """Re-encrypt every stored secret with the first key of INTELLECTRA_SECRET_KEYS."""
         host = _cli_host(ctx)
-        targets = [(connections, "secrets"), (subscriptions, "secret"), (connect_states, "data")]
-        from core.store.tables import deliveries
-
-        targets.append((deliveries, "secret"))
+        targets = [(connections, "secrets"), (subscriptions, "secret"), (connect_states, "data"),
+                   (deliveries, "secret"), (deliveries, "target_url_secret")]
         with host.store.read() as c:
             total = sum(len(c.execute(select(t.c.id).where(t.c[col].is_not(None))).all()) for t, col in targets)
         done = 0

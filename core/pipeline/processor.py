@@ -25,14 +25,14 @@ from sqlalchemy import bindparam, select, tuple_
 
 from core.connections import connection_from_row
 from core.context import Effects
-from core.domain import plugin_outbox_row
+from core.effects import apply_effects
 from core.errors import IgnoreEvent, IntellectraError, PluginError
 from core.events import NewDomainEvent
 from core.models import Connection, StoredEvent, Tenant
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.rows import stored_event_from_row
 from core.redact import redact
-from core.store.tables import connections, deliveries, inbound_events, tenants
+from core.store.tables import connections, inbound_events, tenants
 from core.tenants import tenant_from_row
 
 if TYPE_CHECKING:
@@ -260,24 +260,16 @@ class Processor:
         effects = h.effects
         if effects is None or h.tenant is None:
             return
+        connection: Connection | None = None
         changes = effects.status is not None or effects.data_updates or effects.disconnected_reason
         if changes and h.connection is not None:
             connection = self.host.connections.find(h.tenant.id, h.event.integration, conn=c)
             if connection is None or connection.external_id != h.connection.external_id:
                 log.warning("inbound event %s: the connection no longer owns account %r; its changes were dropped",
                             h.event.id, h.event.account)
-            else:
-                if effects.status is not None or effects.data_updates:
-                    connection = self.host.connections.apply_status(
-                        c, connection, effects.status or connection.status, effects.data_updates,
-                        actor=h.event.integration)
-                if effects.disconnected_reason:
-                    self.host.connections.mark_disconnected(c, connection, effects.disconnected_reason,
-                                                            actor="provider")
-        if effects.deliveries:
-            c.execute(deliveries.insert(), [plugin_outbox_row(self.host, out, tenant_id=h.tenant.id,
-                                                              integration=h.event.integration)
-                                            for out in effects.deliveries])
+                connection = None
+        apply_effects(self.host, c, tenant_id=h.tenant.id, integration=h.event.integration, connection=connection,
+                      effects=effects, actor=h.event.integration)
 
     def _record(self, c: DB, handled: Sequence[Handled], now: datetime) -> None:
         """Write each event's final or next state (one executemany, not one statement per event)."""

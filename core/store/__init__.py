@@ -42,6 +42,15 @@ class Store:
         with self.engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
             yield conn
 
+    @contextmanager
+    def read_in(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """The caller's transaction when ``conn`` is given, else a read-only connection (``read``)."""
+        if conn is not None:
+            yield conn
+            return
+        with self.read() as new:
+            yield new
+
     def upgrade(self) -> None:
         upgrade(self.engine)
 

@@ -72,7 +72,7 @@ async def callback(request: Request) -> Response:
         outcome = await run_in_threadpool(host.complete_connect, tenant, name, dict(request.query_params),
                                           base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
-        return _back_to_settings(request, "error", exc.message, code=exc.code)
+        return _back_to_settings(request, "error", exc.message, code=exc.code, status=exc.http_status)
     if outcome.redirect_url:
         return RedirectResponse(outcome.redirect_url, status_code=303)
     assert outcome.connection is not None
@@ -84,12 +84,12 @@ async def callback(request: Request) -> Response:
                              code=conn.state.value)
 
 
-def _back_to_settings(request: Request, kind: str, message: str, *, code: str) -> Response:
+def _back_to_settings(request: Request, kind: str, message: str, *, code: str, status: int = 400) -> Response:
     if "session" in request.scope:
         request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code}
     wants_json = "application/json" in request.headers.get("accept", "")
     if wants_json:
-        status = 200 if kind != "error" else 400
+        status = 200 if kind != "error" else status
         return JSONResponse({"result": kind, "code": code, "message": message}, status_code=status)
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/settings/integrations", status_code=303)

@@ -20,9 +20,10 @@ def amount_from_price(price: str) -> int:
     """``"49.90"`` → ``4990``: a positive price with at most two decimals, in the smallest unit."""
     try:
         value = Decimal(price)
-    except InvalidOperation:
-        value = Decimal(0)
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        cents = value.quantize(Decimal("0.01")) if value.is_finite() else None
+    except InvalidOperation:  # not a number, or too many digits to be a price (1e30)
+        value, cents = Decimal(0), None
+    if cents is None or value <= 0 or value != cents:
         raise ValidationFailed(f"{PRICE_LABEL}: enter an amount above 0 with at most two decimals, like 49 or "
                                f"49.90 (no currency sign), not {price!r}.", code="offer_invalid")
     return int(value * 100)

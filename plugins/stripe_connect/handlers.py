@@ -21,6 +21,7 @@ from .status import revoked_status, status_from_account
 PROVIDER = "stripe"
 OFFER_ID_KEY = "intellectra_offer_id"
 OFFER_TITLE_KEY = "intellectra_offer_title"
+TENANT_KEY = "intellectra_tenant"
 
 Handler = Callable[[IntegrationContext, StoredEvent, Mapping[str, Any]], list[NewDomainEvent]]
 
@@ -102,6 +103,7 @@ def checkout_completed(ctx: IntegrationContext, event: StoredEvent,
     if obj.get("payment_status") != "paid":
         return []
     metadata = obj.get("metadata") or {}
+    _check_tenant(ctx, metadata)
     payment_intent = _id_of(obj.get("payment_intent"))
     details = obj.get("customer_details") or {}
     return [NewDomainEvent(type="purchase.completed", occurred_at=_occurred(event), data={
@@ -117,6 +119,14 @@ def checkout_completed(ctx: IntegrationContext, event: StoredEvent,
     })]
 
 
+def _check_tenant(ctx: IntegrationContext, metadata: Mapping[str, Any]) -> None:
+    """A sale this platform made for another site (before the account moved to this one) is not this site's."""
+    sold_for = metadata.get(TENANT_KEY)
+    if sold_for and ctx.tenant is not None and sold_for != ctx.tenant.id:
+        raise IgnoreEvent("This payment was made through another site that had this Stripe account connected "
+                          "before, so it was not applied to this site.", code="other_tenant")
+
+
 def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: str | None) -> str | None:
     """The charge behind a payment, so a later refund or dispute can be matched to this purchase."""
     if not payment_intent or not event.account:
@@ -129,6 +139,7 @@ def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: 
 
 def charge_refunded(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
     metadata = obj.get("metadata") or {}
+    _check_tenant(ctx, metadata)
     billing = obj.get("billing_details") or {}
     return [NewDomainEvent(type="purchase.refunded", occurred_at=_occurred(event), data={
         "charge_id": obj.get("id"),

@@ -22,7 +22,7 @@ from core import ActionRequired, Connection, IntegrationContext, NotFound, Tenan
 from .client import make_client, on_account, stripe_errors
 from .config import StripeConnectConfig
 from .connect_flow import read_account
-from .handlers import OFFER_ID_KEY, OFFER_TITLE_KEY
+from .handlers import OFFER_ID_KEY, OFFER_TITLE_KEY, TENANT_KEY
 from .info import NAME
 from .lifecycle import guard_mode
 from .status import status_from_account
@@ -31,7 +31,6 @@ Host = Any  # core.host.Host: the public API object the host passes to ``web_rou
 
 KINDS = ("course", "download", "membership", "bundle")
 INTERVALS = ("month", "year")
-TENANT_KEY = "intellectra_tenant"
 
 
 def _check_url(value: str, name: str) -> str:
@@ -95,8 +94,8 @@ class OfferRequest:
             raise ValidationFailed("includes must be a list of the ids of what the bundle contains.",
                                    code="offer_invalid")
         values["includes"] = tuple(includes)
-        for name in ("title", "kind", "success_url", "currency"):
-            if not isinstance(values[name], str):
+        for name in ("title", "kind", "success_url", "currency", "interval", "description", "cancel_url"):
+            if name in values and values[name] is not None and not isinstance(values[name], str):
                 raise ValidationFailed(f"{name} must be a string.", code="offer_invalid")
         return cls(**values)
 

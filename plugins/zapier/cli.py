@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -14,6 +16,12 @@ from plugins.zapier.info import NAME
 from plugins.zapier.keys_api import key_json
 
 KEY_COLUMNS = ["id", "label", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+def listed_hook(hook: dict[str, Any]) -> dict[str, Any]:
+    """A hook as listings show it: a Zapier target URL's path is a credential, so only scheme and host."""
+    parts = urlsplit(hook["target_url"])
+    return {**hook, "target_url": f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "(hidden)"}
 
 
 def add_commands(cli: click.Group) -> None:
@@ -73,8 +81,8 @@ def add_commands(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
     @click.pass_context
     def hooks_list(ctx: click.Context, tenant_id: str, as_json: bool) -> None:
-        """A site's active Zap subscriptions."""
+        """A site's active Zap subscriptions (targets as scheme and host: their path is a credential)."""
         host = get_host(ctx)
-        rows = [hook_json(s) for s in host.subscriptions.list(tenant_id, integration=NAME)]
+        rows = [listed_hook(hook_json(s)) for s in host.subscriptions.list(tenant_id, integration=NAME)]
         emit_listing(rows, ["id", "event", "target_url", "filters", "created_at"], as_json=as_json,
                      title="Zapier subscriptions", key="hooks")

@@ -60,8 +60,8 @@ def create_key(host: Host, tenant: Tenant, *, label: str = "", actor: str) -> tu
 
 
 def revoke_key(host: Host, key_id: str, *, tenant_id: str | None, actor: str) -> ApiKey:
-    """Revoke a key (idempotent); with ``tenant_id`` only that site's key can be named."""
-    key = host.api_keys.revoke(key_id, tenant_id=tenant_id, actor=actor)
+    """Revoke a Zapier key (idempotent); with ``tenant_id`` only that site's."""
+    key = host.api_keys.revoke(key_id, tenant_id=tenant_id, integration=NAME, actor=actor)
     if key.integration == NAME:
         sync_connection(host, host.tenants.get(key.tenant_id), actor=actor)
     return key

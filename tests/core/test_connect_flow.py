@@ -221,3 +221,29 @@ def test_two_callbacks_racing_with_one_state_connect_once(hello_host, two_tenant
     assert sum(1 for r in results if r.startswith("con_")) == 1
     assert results.count("connect_state_used") == 3
     assert len(hello_host.connections.list()) == 1
+
+
+def test_disconnect_still_happens_locally_when_the_plugin_raises_any_host_error(make_host):
+    """hookspecs.disconnect: "If you raise, the host still disconnects locally and records your error."
+    A plugin reading a secret the connection does not have (``ctx.secret`` raises NotConnected) or
+    one no key can decrypt (SecretsError) must not leave the creator unable to disconnect."""
+    class Revoking:
+        @hookimpl
+        def integration_info(self):
+            return IntegrationInfo(name="revoking", title="Revoking", description="Revokes its token on disconnect.")
+
+        @hookimpl
+        def connect(self, ctx, tenant, form, state):
+            return Connected(external_id="acct_r")  # no secrets stored
+
+        @hookimpl
+        def disconnect(self, ctx, tenant, connection):
+            ctx.secret("access_token")  # raises NotConnected: nothing stored under that name
+
+    host = make_host(plugins={"revoking": Revoking()})
+    tenant, _ = host.tenants.create("Site")
+    host.connect(tenant, "revoking", {})
+    result = host.disconnect(tenant, "revoking")
+    assert result.state is ConnectionState.DISCONNECTED
+    assert result.reason.startswith("Disconnected here; Revoking reported: ")
+    assert "access_token" in result.reason

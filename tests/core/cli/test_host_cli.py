@@ -102,3 +102,31 @@ def test_secrets_rotate_re_encrypts_everything_with_the_first_key(workdir):
         token = c.execute(text("SELECT secret FROM subscriptions")).scalar()
     engine.dispose()
     assert SecretBox([new]).decrypt(token) == "whsec_x"
+
+
+def test_secrets_rotate_also_re_encrypts_plugin_delivery_targets(workdir):
+    """A plugin's delivery target (a Slack webhook URL) is stored encrypted too; after `secrets rotate`
+    and dropping the old key, a pending delivery must still be sendable."""
+    from cryptography.fernet import Fernet
+    from sqlalchemy import create_engine, text
+
+    from core.secrets import SecretBox
+
+    path, env = workdir
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    env["INTELLECTRA_SECRET_KEYS"] = old
+    env.pop("INTELLECTRA_DEV")
+    tenant = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)
+    engine = create_engine(env["INTELLECTRA_DATABASE_URL"])
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO deliveries (id, tenant_id, integration, event_type, target_url, "
+                       "target_url_secret, payload, status, attempts, next_attempt_at, created_at) VALUES "
+                       "('msg_1', :t, 'slack', 'custom', 'https://hooks.slack.com/…', :u, '{}', 'pending', 0, "
+                       "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"),
+                  {"t": tenant["id"], "u": SecretBox([old]).encrypt("https://hooks.slack.com/services/T/B/X")})
+    env["INTELLECTRA_SECRET_KEYS"] = f"{new},{old}"
+    assert "Re-encrypted 1 secret(s)" in run(workdir, "secrets", "rotate").stdout
+    with engine.begin() as c:
+        token = c.execute(text("SELECT target_url_secret FROM deliveries")).scalar()
+    engine.dispose()
+    assert SecretBox([new]).decrypt(token) == "https://hooks.slack.com/services/T/B/X"

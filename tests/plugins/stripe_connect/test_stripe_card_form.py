@@ -135,6 +135,7 @@ def test_an_account_that_cannot_take_charges_is_told_what_to_do_with_the_dashboa
     ({"price": "49.999"}, "Price: enter an amount above 0 with at most two decimals"),
     ({"price": "free"}, "Price: enter an amount above 0"),
     ({"price": "0"}, "Price: enter an amount above 0"),
+    ({"price": "1e30"}, "Price: enter an amount above 0"),
     ({"success_url": "yoursite.com/welcome"}, "After paying, send buyers to: enter a full web address"),
     ({"kind": "lesson"}, "What you sell: 'lesson' is not one of the choices"),
     ({"title": " "}, "Fill in Title (required for “Create a paid offer”)."),

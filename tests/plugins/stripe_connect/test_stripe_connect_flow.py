@@ -168,7 +168,7 @@ def test_a_stripe_outage_during_the_token_exchange_leaves_no_connection(stripe_w
     stripe_world.sandbox.stop()
     answer = site.callback(back)
 
-    assert answer.status_code == 400
+    assert answer.status_code == 503  # the error's own status: Stripe is unavailable, try again later
     assert answer.json()["code"] == "stripe_unavailable"
     assert "Stripe could not be reached" in answer.json()["message"]
     assert stripe_world.host.connections.find(site.tenant.id, NAME) is None

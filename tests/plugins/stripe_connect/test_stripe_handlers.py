@@ -209,3 +209,22 @@ def test_payouts_become_payout_events(stripe_world: StripeWorld, outcome: str) -
         payout["id"], 120000, outcome)
     if outcome == "failed":
         assert data_of(event)["failure_message"]
+
+
+def test_a_late_purchase_from_an_accounts_previous_site_never_reaches_the_site_that_connected_it_since(
+        stripe_world: StripeWorld) -> None:
+    # The account moved: site A sold through it, disconnected, and site B connected the same account.
+    # A's late (or synced) checkout event is routed by account to B's connection: it is not B's sale.
+    site_a, account_id, _ = paid_purchase(stripe_world)
+    completed = latest(stripe_world, "checkout.session.completed", account_id)
+    charge_id = latest(stripe_world, "charge.succeeded", account_id)["data"]["object"]["id"]
+    platform_client(stripe_world).v1.refunds.create({"charge": charge_id}, {"stripe_account": account_id})
+    refunded = latest(stripe_world, "charge.refunded", account_id)
+    site_a.disconnect()
+    site_b = stripe_world.site("Bea's Bakery")
+    assert site_b.connect_oauth(email="ada@example.com").json()["code"] == "connected"
+    assert stripe_world.host.connections.find(site_b.tenant.id, NAME).external_id == account_id
+
+    for event in (completed, refunded):
+        with pytest.raises(IgnoreEvent, match="another site"):
+            handle(stripe_world, site_b, event)

@@ -111,6 +111,8 @@ def test_an_account_that_cannot_take_charges_gets_409_naming_what_stripe_needs_a
     ({"success_url": "ftp://nope"}, "success_url must be an http(s) URL"),
     ({"kind": "course", "interval": "month"}, "Only a membership has an interval"),
     ({"colour": "blue"}, "Unknown field(s) colour"),
+    ({"cancel_url": 5}, "cancel_url must be a string"),
+    ({"description": ["a", "list"]}, "description must be a string"),
 ])
 def test_an_invalid_offer_is_refused_with_400_saying_what_is_wrong(stripe_world: StripeWorld, body: dict[str, Any],
                                                                    complaint: str) -> None:

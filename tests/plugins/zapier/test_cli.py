@@ -43,3 +43,28 @@ def test_the_text_output_shows_the_key_once_with_what_to_do(run):
     tenant = json.loads(run("tenants", "create", "CLI Studio", "--json"))
     out = run("zapier", "keys", "create", "--tenant", tenant["id"])
     assert "ik_" in out and "not shown again" in out
+
+
+def test_hooks_list_shows_only_the_scheme_and_host_of_a_target(run, zapier_host):
+    # A Zapier target URL is a credential (hooks.zapier.com/hooks/standard/<account>/<secret>/): listings
+    # show scheme and host only, in the table and in --json (docs/operations.md).
+    tenant, _ = zapier_host.tenants.create("CLI Studio")
+    zapier_host.subscriptions.subscribe(tenant.id, "zapier", event_type="purchase.completed",
+                                        target_url="http://127.0.0.1:9/hooks/standard/123/s3cr3tZapToken/")
+    (hook,) = json.loads(run("zapier", "hooks", "list", "--tenant", tenant.id, "--json"))["hooks"]
+    assert hook["target_url"] == "http://127.0.0.1/…"
+    assert "s3cr3tZapToken" not in run("zapier", "hooks", "list", "--tenant", tenant.id)
+
+
+def test_zapier_keys_revoke_cannot_revoke_another_integrations_key(host) -> None:
+    """The command line has no tenant to check against: it is scoped to Zapier's own keys instead."""
+    import pytest
+
+    from core.errors import NotFound
+    from plugins.zapier.connect_flow import revoke_key
+
+    tenant, _ = host.tenants.create("Site")
+    other_key, _ = host.api_keys.create(tenant.id, "slack", label="Slack key")
+    with pytest.raises(NotFound, match="No zapier API key"):
+        revoke_key(host, other_key.id, tenant_id=None, actor="cli")
+    assert host.api_keys.list(tenant.id, integration="slack")[0].revoked_at is None

@@ -67,6 +67,14 @@ def test_a_site_cannot_revoke_another_sites_key(make_site):
         assert client.get("/api/zapier/me").status_code == 200
 
 
+def test_the_zapier_key_api_cannot_revoke_another_integrations_key(site, zapier_host):
+    other, _ = zapier_host.api_keys.create(site.tenant.id, "slack", label="Slack bot", actor="test")
+    with site.creator() as creator:
+        response = creator.delete(f"/api/zapier/keys/{other.id}")
+    assert response.status_code == 404
+    assert [k.id for k in zapier_host.api_keys.list(site.tenant.id, integration="slack")] == [other.id]
+
+
 def test_the_key_api_needs_the_creators_identity(base_url):
     response = httpx.post(f"{base_url}/api/zapier/keys", json={})
     assert response.status_code == 401
