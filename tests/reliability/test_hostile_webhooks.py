@@ -273,8 +273,9 @@ def test_an_authentic_event_that_must_not_apply_is_acknowledged_and_changes_noth
 
 
 def test_an_event_for_another_tenants_account_reaches_only_that_tenant(arena: Arena) -> None:
+    """Routing is by Stripe account, never by what the payload says: a sale on B's account reaches B."""
     made = checkout_completed(905, arena.b.account, run="hostile")
-    made["data"]["object"]["metadata"].update(intellectra_tenant=arena.a.id, tenant_id=arena.a.id)
+    made["data"]["object"]["metadata"].update(tenant_id=arena.a.id)
     a_events = arena.host.events.list(arena.a.id, limit=200)
     a_deliveries = arena.host.pipeline.list_deliveries(tenant_id=arena.a.id, limit=200)
 
@@ -285,3 +286,20 @@ def test_an_event_for_another_tenants_account_reaches_only_that_tenant(arena: Ar
     [purchase] = [e for e in arena.host.events.list(arena.b.id, limit=200)
                   if e.data.get("checkout_session_id") == made["data"]["object"]["id"]]
     assert purchase.tenant_id == arena.b.id
+
+
+def test_a_sale_stamped_for_another_site_on_this_account_reaches_neither_site(arena: Arena) -> None:
+    """The platform stamps each checkout with the site it sold for. B's account carrying A's stamp is a sale
+    A made while A had the account: never A's now (routing is by account) and never B's (not B's sale)."""
+    made = checkout_completed(906, arena.b.account, run="hostile")
+    made["data"]["object"]["metadata"].update(intellectra_tenant=arena.a.id)
+    arena.host.pipeline.processor.drain()
+    before = snapshot.take(arena.host.store.engine)
+
+    assert deliver_and_process(arena, made).status_code == 200
+
+    changed = snapshot.changes(before, snapshot.take(arena.host.store.engine))
+    assert set(changed) == {"inbound_events"}, changed
+    status, reason = stored_status(arena, made["id"])
+    assert status == "ignored"
+    assert "made through another site" in (reason or "")

@@ -67,6 +67,8 @@ class Receiver:
             await send({"type": "lifespan.shutdown.complete"})
             return
         body = await _read(receive)
+        if body is None:  # the sender went away mid-request (a killed worker): nothing was delivered
+            return
         path, method = scope["path"], scope["method"]
         if path == "/_mode" and method == "POST":
             asked = json.loads(body)
@@ -94,10 +96,13 @@ class Receiver:
         await _answer(send, answered, {"ok": answered == 200})
 
 
-async def _read(receive: Receive) -> bytes:
+async def _read(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client disconnected before sending all of it."""
     chunks = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
