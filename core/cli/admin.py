@@ -7,14 +7,14 @@ from typing import Any
 import click
 from cryptography.fernet import Fernet
 from rich.progress import Progress
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.converter import converter
 from core.plugins import PluginHost
 from core.registry import load_registry
 from core.settings import Settings
 from core.store import Store
-from core.store.tables import connect_states, connections, deliveries, subscriptions
+from core.store.tables import encrypted_columns
 
 
 def _cli_host(ctx: click.Context) -> Any:
@@ -149,19 +149,19 @@ def register(cli: click.Group) -> None:
     def secrets_rotate(ctx: click.Context) -> None:
         """Re-encrypt every stored secret with the first key of INTELLECTRA_SECRET_KEYS."""
         host = _cli_host(ctx)
-        targets = [(connections, "secrets"), (subscriptions, "secret"), (connect_states, "data"),
-                   (deliveries, "secret"), (deliveries, "target_url_secret")]
+        columns = encrypted_columns()
         with host.store.read() as c:
-            total = sum(len(c.execute(select(t.c.id).where(t.c[col].is_not(None))).all()) for t, col in targets)
+            total = sum(c.execute(select(func.count()).where(col.is_not(None))).scalar_one() for col in columns)
         done = 0
         with Progress(transient=True) as progress:
             task = progress.add_task("Re-encrypting secrets", total=total)
-            for table, column in targets:
-                with host.store.begin() as c:
-                    rows = c.execute(select(table.c.id, table.c[column]).where(table.c[column].is_not(None))).all()
+            for column in columns:
+                table = column.table
+                with host.store.begin() as c:  # one transaction per column: a failure rotates none of it
+                    rows = c.execute(select(table.c.id, column).where(column.is_not(None))).all()
                     for row in rows:
                         c.execute(update(table).where(table.c.id == row.id).values(
-                            {column: host.secrets.rotate(row[1])}))
+                            {column.name: host.secrets.rotate(row[1])}))
                         done += 1
                         progress.advance(task)
         click.echo(f"Re-encrypted {done} secret(s) with the first key.")

@@ -52,6 +52,15 @@ NAMING = {
 }
 metadata = MetaData(naming_convention=NAMING)
 
+ENCRYPTED = {"encrypted": True}
+"""``info`` of every column that holds ciphertext (``SecretBox``); ``secrets rotate`` re-encrypts exactly
+these, so a new encrypted column is rotated by declaring it, not by remembering a list elsewhere."""
+
+
+def encrypted_columns() -> list[Column[Any]]:
+    return [column for table in metadata.sorted_tables for column in table.columns
+            if column.info.get("encrypted")]
+
 ID = 40
 
 tenants = Table(
@@ -73,7 +82,7 @@ connections = Table(
     Column("external_id", String(255), nullable=True),
     Column("livemode", Boolean, nullable=True),
     Column("data", JSON, nullable=False),
-    Column("secrets", Text, nullable=True),
+    Column("secrets", Text, nullable=True, info=ENCRYPTED),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "integration"),
@@ -85,7 +94,7 @@ connect_states = Table(
     Column("id", String(64), primary_key=True),  # sha256 of the state token; the token is never stored
     Column("tenant_id", String(ID), ForeignKey("tenants.id"), nullable=False),
     Column("integration", String(100), nullable=False),
-    Column("data", Text, nullable=True),  # encrypted JSON
+    Column("data", Text, nullable=True, info=ENCRYPTED),  # the plugin's state_data, as JSON
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
@@ -135,7 +144,7 @@ subscriptions = Table(
     Column("integration", String(100), nullable=False),
     Column("event_type", String(100), nullable=False),
     Column("target_url", Text, nullable=False),
-    Column("secret", Text, nullable=False),  # encrypted signing secret
+    Column("secret", Text, nullable=False, info=ENCRYPTED),  # the signing secret
     Column("filters", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_subscriptions_tenant_event", "tenant_id", "event_type"),
@@ -150,9 +159,9 @@ deliveries = Table(
     Column("domain_event_id", String(ID), nullable=True),
     Column("event_type", String(100), nullable=False),
     Column("target_url", Text, nullable=False),  # for plugin targets: scheme and host only
-    Column("target_url_secret", Text, nullable=True),  # encrypted full URL when the URL is a credential
+    Column("target_url_secret", Text, nullable=True, info=ENCRYPTED),  # full URL when the URL is a credential
     Column("payload", Text, nullable=False),
-    Column("secret", Text, nullable=True),  # encrypted signing secret (None: unsigned target)
+    Column("secret", Text, nullable=True, info=ENCRYPTED),  # the signing secret (None: unsigned target)
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),

@@ -7,8 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from core.secrets import SecretBox
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SCRIPT = str(Path(sys.executable).parent / "intellectra-integrations")
@@ -79,54 +85,63 @@ def test_an_unknown_tenant_is_a_one_line_error(workdir):
         "Error: No tenant with id 'tn_nope'; list them with `intellectra-integrations tenants list`.")
 
 
-def test_secrets_rotate_re_encrypts_everything_with_the_first_key(workdir):
-    from cryptography.fernet import Fernet
+@attrs.define
+class Rotation:
+    """A site whose secrets were written with ``old``; ``rotate()`` runs the command with ``new`` first."""
 
-    from core.secrets import SecretBox
+    workdir: tuple[Path, dict[str, str]]
+    tenant_id: str
+    engine: Any
+    old: str = attrs.field(factory=lambda: Fernet.generate_key().decode())
+    new: str = attrs.field(factory=lambda: Fernet.generate_key().decode())
 
-    path, env = workdir
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    env["INTELLECTRA_SECRET_KEYS"] = old
+    def plant(self, sql: str, plaintext: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(text(sql), {"t": self.tenant_id, "s": SecretBox([self.old]).encrypt(plaintext)})
+
+    def rotate(self) -> str:
+        self.workdir[1]["INTELLECTRA_SECRET_KEYS"] = f"{self.new},{self.old}"
+        return run(self.workdir, "secrets", "rotate").stdout
+
+    def opens_with_the_new_key_alone(self, sql: str) -> str:
+        with self.engine.begin() as c:
+            return SecretBox([self.new]).decrypt(c.execute(text(sql)).scalar())
+
+
+@pytest.fixture
+def rotation(workdir):
+    _, env = workdir
     env.pop("INTELLECTRA_DEV")
-    tenant = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(env["INTELLECTRA_DATABASE_URL"])
-    with engine.begin() as c:
-        c.execute(text("INSERT INTO subscriptions (id, tenant_id, integration, event_type, target_url, secret, "
-                       "filters, created_at) VALUES ('sub_1', :t, 'zapier', 'member.created', 'https://x', :s, "
-                       "'{}', '2026-01-01 00:00:00')"), {"t": tenant["id"], "s": SecretBox([old]).encrypt("whsec_x")})
-    env["INTELLECTRA_SECRET_KEYS"] = f"{new},{old}"
-    assert "Re-encrypted 1 secret(s)" in run(workdir, "secrets", "rotate").stdout
-    with engine.begin() as c:
-        token = c.execute(text("SELECT secret FROM subscriptions")).scalar()
-    engine.dispose()
-    assert SecretBox([new]).decrypt(token) == "whsec_x"
+    made = Rotation(workdir=workdir, tenant_id="", engine=create_engine(env["INTELLECTRA_DATABASE_URL"]))
+    env["INTELLECTRA_SECRET_KEYS"] = made.old
+    made.tenant_id = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)["id"]
+    yield made
+    made.engine.dispose()
 
 
-def test_secrets_rotate_also_re_encrypts_plugin_delivery_targets(workdir):
+def test_secrets_rotate_re_encrypts_everything_with_the_first_key(rotation):
+    rotation.plant("INSERT INTO subscriptions (id, tenant_id, integration, event_type, target_url, secret, "
+                   "filters, created_at) VALUES ('sub_1', :t, 'zapier', 'member.created', 'https://x', :s, "
+                   "'{}', '2026-01-01 00:00:00')", "whsec_x")
+    assert "Re-encrypted 1 secret(s)" in rotation.rotate()
+    assert rotation.opens_with_the_new_key_alone("SELECT secret FROM subscriptions") == "whsec_x"
+
+
+def test_secrets_rotate_also_re_encrypts_plugin_delivery_targets(rotation):
     """A plugin's delivery target (a Slack webhook URL) is stored encrypted too; after `secrets rotate`
     and dropping the old key, a pending delivery must still be sendable."""
-    from cryptography.fernet import Fernet
-    from sqlalchemy import create_engine, text
+    rotation.plant("INSERT INTO deliveries (id, tenant_id, integration, event_type, target_url, target_url_secret, "
+                   "payload, status, attempts, next_attempt_at, created_at) VALUES ('msg_1', :t, 'slack', 'custom', "
+                   "'https://hooks.slack.com/…', :s, '{}', 'pending', 0, '2026-01-01 00:00:00', "
+                   "'2026-01-01 00:00:00')", "https://hooks.slack.com/services/T/B/X")
+    assert "Re-encrypted 1 secret(s)" in rotation.rotate()
+    assert (rotation.opens_with_the_new_key_alone("SELECT target_url_secret FROM deliveries")
+            == "https://hooks.slack.com/services/T/B/X")
 
-    from core.secrets import SecretBox
 
-    path, env = workdir
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    env["INTELLECTRA_SECRET_KEYS"] = old
-    env.pop("INTELLECTRA_DEV")
-    tenant = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)
-    engine = create_engine(env["INTELLECTRA_DATABASE_URL"])
-    with engine.begin() as c:
-        c.execute(text("INSERT INTO deliveries (id, tenant_id, integration, event_type, target_url, "
-                       "target_url_secret, payload, status, attempts, next_attempt_at, created_at) VALUES "
-                       "('msg_1', :t, 'slack', 'custom', 'https://hooks.slack.com/…', :u, '{}', 'pending', 0, "
-                       "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"),
-                  {"t": tenant["id"], "u": SecretBox([old]).encrypt("https://hooks.slack.com/services/T/B/X")})
-    env["INTELLECTRA_SECRET_KEYS"] = f"{new},{old}"
-    assert "Re-encrypted 1 secret(s)" in run(workdir, "secrets", "rotate").stdout
-    with engine.begin() as c:
-        token = c.execute(text("SELECT target_url_secret FROM deliveries")).scalar()
-    engine.dispose()
-    assert SecretBox([new]).decrypt(token) == "https://hooks.slack.com/services/T/B/X"
+def test_every_column_that_holds_ciphertext_is_declared_for_rotation():
+    from core.store.tables import encrypted_columns
+
+    assert {f"{c.table.name}.{c.name}" for c in encrypted_columns()} == {
+        "connections.secrets", "connect_states.data", "subscriptions.secret", "deliveries.secret",
+        "deliveries.target_url_secret"}
