@@ -11,7 +11,7 @@ from typing import Any
 from . import ids
 from .api import Context, endpoint
 from .errors import StripeError, exclusive_parameters, missing_parameter
-from .events import emit
+from .events import emit_for
 from .objects import build
 from .params import Arr, Bool, Decimal, Enum, Free, Int, Metadata, Obj, Str, merge_metadata
 from .state import Sandbox
@@ -196,25 +196,11 @@ def create_product(ctx: Context) -> dict[str, Any]:
     if ctx.params.get("default_price_data"):
         _check_amount(ctx.params["default_price_data"], "default_price_data[")
     product = new_product(sandbox, ctx.params, caller.account, caller.livemode)
-    emit(
-        sandbox,
-        "product.created",
-        product,
-        account=caller.account,
-        livemode=caller.livemode,
-        origin=ctx.origin,
-    )
+    emit_for(ctx, "product.created", product)
     if ctx.params.get("default_price_data"):
         price = new_price(sandbox, ctx.params["default_price_data"], product["id"], caller.account, caller.livemode)
         product["default_price"] = price["id"]
-        emit(
-            sandbox,
-            "price.created",
-            price,
-            account=caller.account,
-            livemode=caller.livemode,
-            origin=ctx.origin,
-        )
+        emit_for(ctx, "price.created", price)
     return product
 
 
@@ -251,15 +237,7 @@ def update_product(ctx: Context) -> dict[str, Any]:
     changed = diff(before, product)
     if changed:
         product["updated"] = sandbox.now()
-        emit(
-            sandbox,
-            "product.updated",
-            product,
-            account=caller.account,
-            livemode=caller.livemode,
-            previous=changed,
-            origin=ctx.origin,
-        )
+        emit_for(ctx, "product.updated", product, previous=changed)
     return product
 
 
@@ -283,16 +261,9 @@ def create_price(ctx: Context) -> dict[str, Any]:
         )
     else:
         product = new_product(sandbox, params["product_data"], caller.account, caller.livemode)
-        emit(
-            sandbox,
-            "product.created",
-            product,
-            account=caller.account,
-            livemode=caller.livemode,
-            origin=ctx.origin,
-        )
+        emit_for(ctx, "product.created", product)
     price = new_price(sandbox, params, product["id"], caller.account, caller.livemode)
-    emit(sandbox, "price.created", price, account=caller.account, livemode=caller.livemode, origin=ctx.origin)
+    emit_for(ctx, "price.created", price)
     return price
 
 

@@ -57,6 +57,13 @@ def emit(
     return event
 
 
+def emit_for(ctx: Context, event_type: str, obj: dict[str, Any], *,
+             previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``emit`` in the scope of the API request being served (its account, mode and request id)."""
+    return emit(ctx.sandbox, event_type, obj, account=ctx.caller.account, livemode=ctx.caller.livemode,
+                previous=previous, origin=ctx.origin)
+
+
 def resend(sandbox: Sandbox, event_id: str, *, times: int = 1, concurrent: bool = False) -> None:
     """Deliver an existing event again to its endpoints (duplicate delivery, as Stripe may do)."""
     with sandbox.lock:
