@@ -16,6 +16,12 @@ from typing import Any
 
 import attrs
 import stripe
+from stripe.params import PriceCreateParams, ProductCreateParams
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionCreateParamsPaymentIntentData,
+    SessionCreateParamsSubscriptionData,
+)
 
 from core import ActionRequired, Connection, IntegrationContext, NotFound, Tenant, ValidationFailed
 
@@ -148,11 +154,11 @@ def create_offer(host: Host, tenant: Tenant, request: OfferRequest, *, base_url:
     if request.includes:
         metadata["intellectra_includes"] = ",".join(request.includes)[:500]
     with stripe_errors("creating the offer", error=ValidationFailed):
-        product_params: dict[str, Any] = {"name": request.title, "metadata": metadata}
+        product_params: ProductCreateParams = {"name": request.title, "metadata": metadata}
         if request.description:
             product_params["description"] = request.description
         product = client.v1.products.create(product_params, options)
-    price_params: dict[str, Any] = {"product": product.id, "unit_amount": request.amount,
+    price_params: PriceCreateParams = {"product": product.id, "unit_amount": request.amount,
                                     "currency": request.currency, "metadata": {TENANT_KEY: tenant.id}}
     if request.interval:
         price_params["recurring"] = {"interval": request.interval}
@@ -218,27 +224,31 @@ def start_checkout(host: Host, tenant_id: str, offer_id: str, *, customer_email:
 
 
 def checkout_session_params(config: StripeConnectConfig, tenant: Tenant, price: dict[str, Any],
-                            product: dict[str, Any], customer_email: str | None) -> dict[str, Any]:
+                            product: dict[str, Any], customer_email: str | None) -> SessionCreateParams:
     """A direct-charge session for one unit of ``price``: fee from config, offer in metadata, and no
     ``payment_method_types`` (Apple Pay, Google Pay, PayPal... follow the creator's dashboard settings)."""
     meta = product.get("metadata") or {}
     recurring = price.get("recurring") is not None
     offer_meta = {OFFER_ID_KEY: price["id"], OFFER_TITLE_KEY: str(product["name"])[:500], TENANT_KEY: tenant.id}
-    params: dict[str, Any] = {
+    params: SessionCreateParams = {
         "mode": "subscription" if recurring else "payment",
         "line_items": [{"price": price["id"], "quantity": 1}],
-        "success_url": meta.get("intellectra_success_url"),
-        "cancel_url": meta.get("intellectra_cancel_url") or meta.get("intellectra_success_url"),
         "metadata": offer_meta,
     }
+    success_url = meta.get("intellectra_success_url")
+    cancel_url = meta.get("intellectra_cancel_url") or success_url
+    if isinstance(success_url, str):
+        params["success_url"] = success_url
+    if isinstance(cancel_url, str):
+        params["cancel_url"] = cancel_url
     percent = config.application_fee_percent
     if recurring:
-        sub: dict[str, Any] = {"metadata": offer_meta}
+        sub: SessionCreateParamsSubscriptionData = {"metadata": offer_meta}
         if percent > 0:
             sub["application_fee_percent"] = percent
         params["subscription_data"] = sub
     else:
-        intent: dict[str, Any] = {"metadata": offer_meta}
+        intent: SessionCreateParamsPaymentIntentData = {"metadata": offer_meta}
         fee = application_fee(int(price.get("unit_amount") or 0), percent)
         if fee > 0:
             intent["application_fee_amount"] = fee

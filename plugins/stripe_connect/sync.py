@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import click
 import stripe
+from stripe.params import EventListParams
 
 from core import ConfigError, Connection, ConnectionState
 
@@ -64,7 +65,7 @@ def connections_to_sync(host: Any) -> list[Connection]:
 
 
 def _events(client: stripe.StripeClient, account_id: str, since: datetime) -> Iterator[dict[str, Any]]:
-    params: dict[str, Any] = {"created": {"gte": int(since.timestamp())}, "limit": 100,
+    params: EventListParams = {"created": {"gte": int(since.timestamp())}, "limit": 100,
                               "types": list(HANDLED_EVENT_TYPES)}
     page = client.v1.events.list(params, on_account(account_id))
     for event in page.auto_paging_iter():
