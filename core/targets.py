@@ -50,28 +50,34 @@ def check_target_url(url: str, *, allow_loopback: bool = False, resolver: Resolv
     if parts.scheme != "https" and not (allow_loopback and all_loopback):
         raise ValidationFailed("target_url must use https://.", code="target_url_insecure")
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if ip.is_loopback and allow_loopback:
-            continue
-        if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or not ip.is_global):
-            raise ValidationFailed(
-                f"target_url host {host!r} resolves to {ip}, a loopback, private, link-local or metadata "
-                "address; deliveries go to public addresses only.", code="target_url_forbidden")
+        reason = forbidden_address_reason(address, allow_loopback=allow_loopback)
+        if reason is not None:
+            raise ValidationFailed(f"target_url host {host!r} resolves to {reason}; deliveries go to public "
+                                   "addresses only.", code="target_url_forbidden")
     return url.strip()
+
+
+def forbidden_address_reason(address: str, *, allow_loopback: bool) -> str | None:
+    """Why deliveries may not go to ``address`` (an IP literal), or None when they may."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback and allow_loopback:
+        return None
+    if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
+            or ip.is_unspecified or not ip.is_global):
+        return f"{ip}, a loopback, private, link-local or metadata address"
+    return None
 
 
 class SendTimeGuard:
     """Checks a target again right before each POST (DNS rebinding: a name that resolved to a public
     address at subscribe time may resolve to a private one now).
 
-    Resolution uses the system resolver, as the HTTP client will; answers are cached for ``ttl``
-    seconds per host so a busy target costs one lookup, not one per delivery. A window remains
-    between this lookup and the client's own, as long as the resolver's TTL; pinning the checked
-    address in the connection would close it (httpx has no hook for that without a custom
-    transport).
+    Answers are cached for ``ttl`` seconds per host so a busy target costs one lookup, not one per
+    delivery. This check gives the clear "not sent" reason early; the binding one is made at
+    connection time by :mod:`core.guarded_transport`, which connects only to the addresses it has
+    just checked, so a name that changes its answer after this lookup still reaches nothing private.
     """
 
     def __init__(self, *, allow_loopback: bool, ttl: float = 30.0) -> None:

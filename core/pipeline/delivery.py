@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import bindparam
 
 from core.errors import ValidationFailed
+from core.guarded_transport import GuardedTransport, TargetAddressForbidden
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.retry_after import parse_retry_after
 from core.pipeline.signing import Signer
@@ -79,7 +80,8 @@ class Deliverer:
         config = self.pipeline.config
         limits = httpx.Limits(max_connections=config.delivery_concurrency,
                               max_keepalive_connections=config.delivery_concurrency)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(config.delivery_timeout_seconds), limits=limits,
+        transport = GuardedTransport(allow_loopback=self.host.settings.allow_loopback_targets, limits=limits)
+        async with httpx.AsyncClient(timeout=httpx.Timeout(config.delivery_timeout_seconds), transport=transport,
                                      follow_redirects=False, trust_env=False) as client:
             yield client
 
@@ -151,6 +153,8 @@ class Deliverer:
         except httpx.TimeoutException:
             return self._outcome(row, None, f"No answer within {timeout:g} s (timed out).", None)
         except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, TargetAddressForbidden):  # checked at connect time: retried, never sent
+                return self._outcome(row, None, f"Not sent: {exc.__cause__}", None)
             return self._outcome(row, None, f"Could not reach the target: {_network_error(exc, row.target_url)}.",
                                  None)
         except ValidationFailed as exc:  # the target resolves to a forbidden address now: retried, never sent

@@ -165,3 +165,32 @@ async def test_a_delivery_without_a_secret_is_sent_unsigned_with_id_and_timestam
     assert "webhook-signature" not in headers
     assert headers["webhook-id"] == only_delivery(fake).id
     assert headers["webhook-timestamp"].isdigit()
+
+
+async def test_a_target_whose_name_turns_private_after_its_checks_is_never_connected(
+        make_fake, receiver, live_server, monkeypatch):
+    """DNS rebinding: the name answers with a public address when subscribed and at the send-time
+    check, then with loopback when the connection is made. The connection is checked too."""
+    import socket
+
+    fake = make_fake(settings={"allow_loopback_targets": False})
+    port = int(live_server(receiver.app()).rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.216.34", "93.184.216.34"])
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host not in ("rebind.example", b"rebind.example"):  # anyio asks with the IDNA-encoded bytes
+            return real_getaddrinfo(host, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    fake.host.subscriptions.subscribe(fake.tenant.id, "fake", event_type="purchase.completed",
+                                      target_url=f"https://rebind.example:{port}/hook")
+
+    await purchase(fake)
+
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.PENDING, "refused now, retried later like any unreachable target"
+    assert delivery.last_error.startswith("Not sent:") and "127.0.0.1" in delivery.last_error
+    assert receiver.requests == []

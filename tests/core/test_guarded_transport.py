@@ -1,0 +1,92 @@
+"""Deliveries connect only to addresses checked at connection time (SSRF through DNS rebinding)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from core.guarded_transport import GuardedTransport, TargetAddressForbidden
+
+
+@pytest.fixture
+def server(live_server):
+    """A real receiver on 127.0.0.1; returns (port, the Host headers it saw)."""
+    seen: list[str] = []
+
+    async def hello(request: Request) -> PlainTextResponse:
+        seen.append(request.headers["host"])
+        return PlainTextResponse("hello")
+
+    url = live_server(Starlette(routes=[Route("/", hello)]))
+    return int(url.rsplit(":", 1)[1]), seen
+
+
+def resolving(*addresses: str):
+    async def resolve(host: str, port: int) -> list[str]:
+        if host != "receiver.test":
+            raise OSError(f"unknown host {host}")
+        return list(addresses)
+    return resolve
+
+
+async def get(transport: GuardedTransport, url: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await client.get(url)
+
+
+async def test_a_name_is_connected_to_the_address_it_was_checked_at(server):
+    port, seen = server
+    transport = GuardedTransport(allow_loopback=True, resolver=resolving("127.0.0.1"))
+
+    answer = await get(transport, f"http://receiver.test:{port}/")
+
+    assert answer.text == "hello"
+    assert seen == [f"receiver.test:{port}"], "the request keeps its own Host; only the socket is pinned"
+
+
+async def test_a_name_resolving_to_a_forbidden_address_at_connect_time_is_never_connected(server):
+    port, seen = server
+    transport = GuardedTransport(allow_loopback=False, resolver=resolving("127.0.0.1"))
+
+    with pytest.raises(httpx.ConnectError) as info:
+        await get(transport, f"http://receiver.test:{port}/")
+
+    assert isinstance(info.value.__cause__, TargetAddressForbidden)
+    assert "127.0.0.1" in str(info.value) and "public addresses only" in str(info.value)
+    assert seen == []
+
+
+async def test_one_forbidden_address_among_public_ones_refuses_the_whole_name(server):
+    port, seen = server
+    transport = GuardedTransport(allow_loopback=True, resolver=resolving("127.0.0.1", "10.0.0.7"))
+
+    with pytest.raises(httpx.ConnectError, match="10.0.0.7"):
+        await get(transport, f"http://receiver.test:{port}/")
+    assert seen == []
+
+
+async def test_an_address_that_refuses_the_connection_falls_back_to_the_next_checked_one(server):
+    port, seen = server
+    transport = GuardedTransport(allow_loopback=True, resolver=resolving("127.0.0.2", "127.0.0.1"))
+
+    assert (await get(transport, f"http://receiver.test:{port}/")).text == "hello"
+    assert len(seen) == 1
+
+
+async def test_a_name_that_does_not_resolve_is_a_clear_connect_error():
+    transport = GuardedTransport(allow_loopback=True, resolver=resolving("127.0.0.1"))
+
+    with pytest.raises(httpx.ConnectError, match="does not resolve"):
+        await get(transport, "http://nowhere.test:9/")
+
+
+async def test_the_system_resolver_is_used_by_default(server):
+    port, seen = server
+
+    answer = await get(GuardedTransport(allow_loopback=True), f"http://localhost:{port}/")
+
+    assert answer.text == "hello" and seen == [f"localhost:{port}"]
