@@ -7,6 +7,7 @@ plugins ``ctx.deliver`` — all in the caller's transaction (transactional outbo
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -198,12 +199,19 @@ class DomainEvents:
             return [DomainEvent(id=r.id, type=r.type, tenant_id=r.tenant_id, version=r.version, data=r.data,
                                 occurred_at=r.occurred_at, source=r.source) for r in c.execute(stmt)]
 
-    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int = 3) -> builtins.list[dict[str, Any]]:
+    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int = 3,
+                        filters: Mapping[str, Any] | None = None, scan: int = 200) -> builtins.list[dict[str, Any]]:
         """The tenant's latest events of one type, newest first, in exactly the delivered shape.
 
         For sample endpoints (Zapier's "test trigger"), which must show what live deliveries carry.
+        With ``filters`` only events a subscription with those filters would receive are shown,
+        looked for among the latest ``scan`` events of the type (payloads are JSON, so matching is
+        done here, the same way fan-out does it).
         """
-        return [envelope(e) for e in self.list(tenant_id, event_type=event_type, limit=limit)]
+        if not filters:
+            return [envelope(e) for e in self.list(tenant_id, event_type=event_type, limit=limit)]
+        found = (e for e in self.list(tenant_id, event_type=event_type, limit=scan) if filters_match(filters, e.data))
+        return [envelope(e) for e in itertools.islice(found, limit)]
 
     def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]:
         """A stable example of ``event_type`` in the delivered shape, for when a tenant has none yet."""

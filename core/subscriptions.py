@@ -36,18 +36,7 @@ class Subscriptions:
     def subscribe(self, tenant_id: str, integration: str, *, event_type: str, target_url: str,
                   filters: Mapping[str, Any] | None = None, secret: str | None = None) -> tuple[Subscription, str]:
         """Add a target; returns it and its signing secret. Filters must name fields of the payload."""
-        spec = EVENT_TYPES.get(event_type)
-        if spec is None:
-            raise ValidationFailed(f"Unknown event {event_type!r}; choose one of {', '.join(sorted(EVENT_TYPES))}.",
-                                   code="event_type_unknown")
-        filters = dict(filters or {})
-        known = {f.name for f in attrs.fields(spec.schema)}
-        for key, value in filters.items():
-            if key not in known:
-                raise ValidationFailed(f"Unknown filter {key!r} for {event_type}; filter on one of "
-                                       f"{', '.join(sorted(known))}.", code="filter_unknown")
-            if not isinstance(value, str | int | bool):
-                raise ValidationFailed(f"Filter {key!r} must be a string, number or boolean.", code="filter_invalid")
+        filters = self.check_filters(event_type, filters)
         url = check_target_url(target_url, allow_loopback=self.host.settings.allow_loopback_targets,
                                resolver=self.resolver)
         secret = secret or new_signing_secret()
@@ -58,6 +47,26 @@ class Subscriptions:
                 id=sub.id, tenant_id=tenant_id, integration=integration, event_type=event_type, target_url=url,
                 secret=self.host.secrets.encrypt(secret), filters=filters, created_at=sub.created_at))
         return sub, secret
+
+    @staticmethod
+    def check_filters(event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``filters`` as a dict if each names a field of ``event_type``'s payload with a plain value.
+
+        The rule subscriptions are held to, for anything that filters the same way (e.g. trigger samples).
+        """
+        spec = EVENT_TYPES.get(event_type)
+        if spec is None:
+            raise ValidationFailed(f"Unknown event {event_type!r}; choose one of {', '.join(sorted(EVENT_TYPES))}.",
+                                   code="event_type_unknown")
+        checked = dict(filters or {})
+        known = {f.name for f in attrs.fields(spec.schema)}
+        for key, value in checked.items():
+            if key not in known:
+                raise ValidationFailed(f"Unknown filter {key!r} for {event_type}; filter on one of "
+                                       f"{', '.join(sorted(known))}.", code="filter_unknown")
+            if not isinstance(value, str | int | bool):
+                raise ValidationFailed(f"Filter {key!r} must be a string, number or boolean.", code="filter_invalid")
+        return checked
 
     def unsubscribe(self, tenant_id: str, subscription_id: str) -> bool:
         """Remove a subscription of this tenant; True if it existed. Pending deliveries are cancelled."""

@@ -15,17 +15,22 @@ from plugins.zapier.routing import ZapierApi
 async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
     """Up to ``sample_size`` recent real payloads, newest first, in exactly the delivered shape.
 
-    A site with none yet gets the event's stable catalogue example (same shape), so the Zap
-    editor always has fields to map.
+    Query parameters are the Zap's trigger filters (``?offer_id=price_123``), so the sample shows
+    what that Zap would receive. A site with no such event yet gets the event's stable catalogue
+    example (same shape, carrying the filter values), so the Zap editor always has fields to map.
     """
     event = request.path_params["event"]
     if event not in EVENT_TYPES:
         raise NotFound(f"There is no trigger for {event!r}; triggers exist for {', '.join(sorted(EVENT_TYPES))}.",
                        code="event_type_unknown")
+    filters = api.host.subscriptions.check_filters(event, {k: v for k, v in request.query_params.items() if v != ""})
     events = api.host.events
-    items = await run_in_threadpool(events.recent_payloads, caller.tenant.id, event, limit=api.config.sample_size)
+    items = await run_in_threadpool(events.recent_payloads, caller.tenant.id, event, limit=api.config.sample_size,
+                                    filters=filters)
     if not items:
-        items = [events.example_payload(caller.tenant.id, event)]
+        example = events.example_payload(caller.tenant.id, event)
+        example["data"].update(filters)
+        items = [example]
     return JSONResponse(items)
 
 

@@ -49,3 +49,31 @@ def test_an_unknown_trigger_is_a_404_listing_the_triggers(zapier):
     response = zapier.get("/api/zapier/triggers/purchase.done/sample")
     assert response.status_code == 404
     assert "purchase.completed" in response.json()["error"]["message"]
+
+
+def test_with_the_zaps_filters_the_sample_shows_only_what_that_zap_would_receive(site, zapier, zapier_host, clock):
+    def enrol(n: int, course: str) -> str:
+        clock.advance(1)
+        return zapier_host.emit(site.tenant.id, "enrollment.created", {
+            "enrollment_id": f"enr_{n}", "member_id": f"mem_{n}", "email": f"m{n}@example.com",
+            "course_id": course}).id
+
+    watercolour = [enrol(0, "crs_watercolour"), enrol(1, "crs_watercolour")]
+    enrol(2, "crs_ink")
+    sample = zapier.get("/api/zapier/triggers/enrollment.created/sample", params={"course_id": "crs_watercolour"})
+    assert [item["id"] for item in sample.json()] == watercolour[::-1]
+
+
+def test_a_filter_nothing_matches_yet_gives_the_example_carrying_the_filter_value(site, zapier, zapier_host):
+    zapier_host.emit(site.tenant.id, "enrollment.created", {"enrollment_id": "enr_1", "member_id": "mem_1",
+                                                            "email": "m@example.com", "course_id": "crs_ink"})
+    (sample,) = zapier.get("/api/zapier/triggers/enrollment.created/sample",
+                           params={"course_id": "crs_new", "offer_id": ""}).json()
+    assert sample["id"].startswith("ev_example_") and sample["data"]["course_id"] == "crs_new"
+
+
+def test_an_unknown_filter_is_a_400_naming_the_fields_to_filter_on(zapier):
+    response = zapier.get("/api/zapier/triggers/enrollment.created/sample", params={"colour": "blue"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "filter_unknown" and "course_id" in error["message"]

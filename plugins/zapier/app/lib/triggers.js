@@ -37,9 +37,12 @@ const makeTrigger = (entry) => ({
       return response.data;
     },
     perform: (z, bundle) => [bundle.cleanedRequest],
-    performList: async (z) => {
+    performList: async (z, bundle) => {
       const event = encodeURIComponent(entry.event);
-      const response = await z.request({ url: `${baseUrl()}/api/zapier/triggers/${event}/sample` });
+      const response = await z.request({
+        url: `${baseUrl()}/api/zapier/triggers/${event}/sample`,
+        params: filtersOf(entry, bundle.inputData),
+      });
       return response.data;
     },
     sample: entry.sample,

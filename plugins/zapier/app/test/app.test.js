@@ -88,6 +88,21 @@ describe('the Intellectra Zapier app', () => {
     assert.deepEqual(Object.keys(items[0]).sort(), Object.keys(trigger.sample).sort());
   });
 
+  it("lists only what the Zap's filters would let through", async () => {
+    const trigger = App.triggers.enrollment_created.operation;
+    const enrol = (n, course) =>
+      live.emit('enrollment.created', { enrollment_id: `enr_${n}`, member_id: `mem_${n}`, email: `m${n}@example.com`,
+                                        course_id: course });
+    const wanted = await enrol(1, 'crs_only_this_zap');
+    await enrol(2, 'crs_ink');
+
+    const items = await appTester(trigger.performList, { authData, inputData: { course_id: 'crs_only_this_zap' } });
+    assert.deepEqual(items.map((item) => item.id), [wanted]);
+    const [example] = await appTester(trigger.performList, { authData, inputData: { course_id: 'crs_none_yet' } });
+    assert.equal(example.id, 'ev_example_enrollment_created');
+    assert.equal(example.data.course_id, 'crs_none_yet');
+  });
+
   it('enrolls a member through the host app', async () => {
     const result = await appTester(App.creates.enroll_member.operation.perform, {
       authData,
