@@ -13,6 +13,7 @@ is httpx's own transport with its connection pool built on :class:`GuardedBacken
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,6 +29,10 @@ AsyncResolver = Callable[[str, int], Awaitable[list[str]]]
 
 async def system_resolver(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to for TCP, in the resolver's order (no duplicates)."""
+    try:  # an IP literal is its own answer: no lookup (which would cost a worker thread hop per connection)
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

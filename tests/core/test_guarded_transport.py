@@ -90,3 +90,12 @@ async def test_the_system_resolver_is_used_by_default(server):
     answer = await get(GuardedTransport(allow_loopback=True), f"http://localhost:{port}/")
 
     assert answer.text == "hello" and seen == [f"localhost:{port}"]
+
+
+async def test_an_ip_literal_is_checked_as_it_is(server):
+    port, seen = server
+
+    assert (await get(GuardedTransport(allow_loopback=True), f"http://127.0.0.1:{port}/")).text == "hello"
+    with pytest.raises(httpx.ConnectError, match="127.0.0.1"):
+        await get(GuardedTransport(allow_loopback=False), f"http://127.0.0.1:{port}/")
+    assert len(seen) == 1
