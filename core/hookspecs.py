@@ -231,7 +231,10 @@ def web_routes(host: Host) -> Sequence[BaseRoute]:
     ``/api/<name>/...`` and pages under ``/integrations/<name>/...``. ``host`` is the public API
     (tenants, connections, subscriptions, API keys, events); ``request.state.tenant`` is set when
     the request carries a tenant identity. Raise :class:`core.IntellectraError` subclasses in
-    handlers; the host renders them as ``{"error": {"code", "message"}}``.
+    handlers; the host renders them as ``{"error": {"code", "message"}}``. To limit how often a key
+    may call you, use ``host.rate_limits.hit("<name>", key_id, per_minute=N)`` (0, or the seconds
+    for ``Retry-After``): the count is in the database, so it holds across every ``serve`` process.
+    It does I/O, so call it with ``starlette.concurrency.run_in_threadpool`` from async handlers.
     """
 
 

@@ -26,6 +26,7 @@ from core.domain import DomainEvents
 from core.errors import ConfigError, IntellectraError, PluginError
 from core.models import CardFormResult, Connection, DomainEvent, Tenant
 from core.plugins import PluginHost
+from core.rate_limits import RateLimits
 from core.redact import install_log_redaction
 from core.registry import RegistryConfig, load_registry
 from core.secrets import SecretBox
@@ -55,6 +56,7 @@ class Host:
         self.events = DomainEvents(self)
         self.subscriptions = Subscriptions(self)
         self.api_keys = ApiKeys(self)
+        self.rate_limits = RateLimits(self)
 
     @classmethod
     def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -198,4 +199,12 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_audit_log_tenant", "tenant_id", "created_at"),
+)
+
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("scope", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),  # seconds since the epoch: the bucket's arithmetic is in seconds
 )

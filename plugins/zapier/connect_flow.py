@@ -63,6 +63,7 @@ def revoke_key(host: Host, key_id: str, *, tenant_id: str | None, actor: str) ->
     """Revoke a Zapier key (idempotent); with ``tenant_id`` only that site's."""
     key = host.api_keys.revoke(key_id, tenant_id=tenant_id, integration=NAME, actor=actor)
     if key.integration == NAME:
+        host.rate_limits.forget(NAME, key.id)
         sync_connection(host, host.tenants.get(key.tenant_id), actor=actor)
     return key
 

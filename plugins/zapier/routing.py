@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,23 +12,27 @@ from starlette.routing import Route
 from core import Host
 from plugins.zapier.auth import Caller, authenticate
 from plugins.zapier.config import ZapierConfig
-from plugins.zapier.ratelimit import RateLimiter
+from plugins.zapier.info import NAME
 
 Handler = Callable[[Request, Caller, "ZapierApi"], Awaitable[Response]]
 
 
 class ZapierApi:
-    """What every Zapier endpoint shares: the host, the plugin's config and one limiter per app."""
+    """What every Zapier endpoint shares: the host and the plugin's config.
+
+    Each key's request limit is the host's shared one (``host.rate_limits``), so it holds across
+    every ``serve`` process, not per process.
+    """
 
     def __init__(self, host: Host, config: ZapierConfig) -> None:
         self.host = host
         self.config = config
-        self.limiter = RateLimiter(config.requests_per_minute, now=lambda: host.clock.now().timestamp())
 
     def route(self, path: str, handler: Handler, *, methods: list[str]) -> Route:
         async def endpoint(request: Request) -> Response:
             caller = await authenticate(request, self.host)
-            wait = self.limiter.hit(caller.key.id)
+            wait = await run_in_threadpool(self.host.rate_limits.hit, NAME, caller.key.id,
+                                           per_minute=self.config.requests_per_minute)
             if wait:
                 return self.too_many_requests(wait)
             return await handler(request, caller, self)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-
-from plugins.zapier.ratelimit import RateLimiter
 
 
 @pytest.fixture
@@ -37,13 +36,27 @@ def test_the_limit_refills_with_time(zapier, clock):
     assert zapier.get("/api/zapier/me").status_code == 200
 
 
-def test_the_limiter_answers_how_long_to_wait():
-    now = [0.0]
-    limiter = RateLimiter(60, now=lambda: now[0])
-    assert [limiter.hit("k") for _ in range(60)] == [0] * 60
-    assert limiter.hit("k") == 1
-    now[0] += 1.0
-    assert limiter.hit("k") == 0
+def test_the_limit_holds_across_serve_processes(site, zapier, zapier_host, make_host, host_app, live_server):
+    """A second host on the same database stands for a second ``serve`` behind the load balancer."""
+    import plugins.zapier as plugin
+    from core.web.app import create_app
+
+    second = make_host(plugins={"zapier": plugin}, config={"zapier": {"requests_per_minute": 2}})
+    second.plugins.register_builtin("fake_host_app", host_app)
+    other = httpx.Client(base_url=live_server(create_app(second)), headers={"X-API-Key": site.api_key}, timeout=10)
+    with other:
+        statuses = [client.get("/api/zapier/me").status_code for client in (zapier, other, other)]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_revoked_keys_bucket_is_dropped(site, zapier, zapier_host):
+    from core.store.tables import rate_limits
+    from plugins.zapier.connect_flow import revoke_key
+
+    zapier.get("/api/zapier/me")
+    revoke_key(zapier_host, site.key_id, tenant_id=site.tenant.id, actor="test")
+    with zapier_host.store.read() as c:
+        assert c.execute(rate_limits.select().where(rate_limits.c.key == site.key_id)).first() is None
 
 
 def test_an_unknown_config_value_is_refused_with_its_path(make_host):
