@@ -99,10 +99,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, *, allow_loopback: bool, limits: httpx.Limits = httpx.Limits(),
                  verify: ssl.SSLContext | bool = True, resolver: AsyncResolver = system_resolver) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)  # loading CAs once, not twice
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
         # Rebuilt with the same settings httpx used, plus the backend: httpx exposes no other way to pass one.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -99,3 +99,61 @@ async def test_an_ip_literal_is_checked_as_it_is(server):
     with pytest.raises(httpx.ConnectError, match="127.0.0.1"):
         await get(GuardedTransport(allow_loopback=False), f"http://127.0.0.1:{port}/")
     assert len(seen) == 1
+
+
+def self_signed(name: str, directory) -> tuple[str, str]:
+    """A certificate for ``name`` and its key, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+async def test_tls_is_verified_for_the_name_in_the_url_not_the_pinned_address(tmp_path):
+    import asyncio
+    import ssl
+
+    cert, key = self_signed("receiver.test", tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    trust = ssl.create_default_context(cafile=cert)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    try:
+        async with server:
+            transport = GuardedTransport(allow_loopback=True, verify=trust, resolver=resolve)
+            assert (await get(transport, f"https://receiver.test:{port}/")).text == "hello"
+
+            transport = GuardedTransport(allow_loopback=True, verify=trust, resolver=resolve)
+            with pytest.raises(httpx.ConnectError, match="certificate"):
+                await get(transport, f"https://impostor.test:{port}/")
+    finally:
+        server.close()
