@@ -65,3 +65,10 @@ def test_an_unknown_config_value_is_refused_with_its_path(make_host):
     host = make_host(plugins={"zapier": plugin}, config={"zapier": {"requests_per_minute": 0}})
     error = host.plugins.records["zapier"].error
     assert error is not None and "plugins.zapier.config" in error and "requests_per_minute" in error
+
+
+def test_refused_requests_count_against_the_limit_too(zapier):
+    """A key looping on bad requests is slowed down like any other."""
+    refused = [zapier.post("/api/zapier/hooks", json={"event": "no.such_event"}).status_code for _ in range(2)]
+    assert all(400 <= status < 500 for status in refused) and 429 not in refused
+    assert zapier.get("/api/zapier/me").status_code == 429
