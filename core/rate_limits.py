@@ -40,11 +40,14 @@ class RateLimits:
         now = self.host.clock.now().timestamp()
         engine = self.host.store.engine
         bucket = rate_limits.c
+        locked = select(bucket.tokens, bucket.updated_at).where(bucket.scope == scope, bucket.key == key)
+        locked = locked.with_for_update()
         with self.host.store.begin() as c:
-            c.execute(insert_ignoring_conflicts(engine, rate_limits).values(
-                scope=scope, key=key, tokens=capacity, updated_at=now))
-            row = c.execute(select(bucket.tokens, bucket.updated_at)
-                            .where(bucket.scope == scope, bucket.key == key).with_for_update()).one()
+            row = c.execute(locked).first()
+            if row is None:  # a key's first request; two at once: one inserts, both then lock the same row
+                c.execute(insert_ignoring_conflicts(engine, rate_limits).values(
+                    scope=scope, key=key, tokens=capacity, updated_at=now))
+                row = c.execute(locked).one()
             elapsed = max(0.0, now - row.updated_at)  # a clock that went back refills nothing
             tokens = min(capacity, row.tokens + elapsed * rate)
             wait = 0 if tokens >= 1.0 else max(1, math.ceil((1.0 - tokens) / rate))
