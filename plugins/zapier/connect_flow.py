@@ -79,6 +79,8 @@ def status(ctx: IntegrationContext, tenant: Tenant) -> ConnectionStatus:
 
 def disconnect(ctx: IntegrationContext, tenant: Tenant) -> None:
     """Revoke every key and remove every Zap subscription: Zapier's next call gets 401."""
+    for key in ctx.host.api_keys.list(tenant.id, integration=NAME):
+        ctx.host.rate_limits.forget(NAME, key.id)
     ctx.host.api_keys.revoke_all(tenant.id, NAME, actor="disconnect")
     ctx.host.subscriptions.remove_all(tenant.id, NAME)
 

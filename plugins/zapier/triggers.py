@@ -29,7 +29,8 @@ async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
                                     filters=filters)
     if not items:
         example = events.example_payload(caller.tenant.id, event)
-        example["data"].update(filters)
+        data = example["data"]  # a filter value stands in only where the example has text (query values are text)
+        data.update({k: v for k, v in filters.items() if isinstance(data.get(k), str | None)})
         items = [example]
     return JSONResponse(items)
 

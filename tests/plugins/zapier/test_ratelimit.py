@@ -72,3 +72,12 @@ def test_refused_requests_count_against_the_limit_too(zapier):
     refused = [zapier.post("/api/zapier/hooks", json={"event": "no.such_event"}).status_code for _ in range(2)]
     assert all(400 <= status < 500 for status in refused) and 429 not in refused
     assert zapier.get("/api/zapier/me").status_code == 429
+
+
+def test_disconnecting_zapier_drops_the_sites_buckets(site, zapier, zapier_host):
+    from core.store.tables import rate_limits
+
+    zapier.get("/api/zapier/me")
+    zapier_host.disconnect(site.tenant, "zapier")
+    with zapier_host.store.read() as c:
+        assert c.execute(rate_limits.select().where(rate_limits.c.key == site.key_id)).first() is None

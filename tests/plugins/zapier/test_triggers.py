@@ -77,3 +77,8 @@ def test_an_unknown_filter_is_a_400_naming_the_fields_to_filter_on(zapier):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "filter_unknown" and "course_id" in error["message"]
+
+
+def test_a_filter_on_a_number_leaves_the_examples_number_alone(zapier):
+    (sample,) = zapier.get("/api/zapier/triggers/purchase.completed/sample", params={"amount": "12"}).json()
+    assert isinstance(sample["data"]["amount"], int)
