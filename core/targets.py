@@ -78,6 +78,9 @@ class SendTimeGuard:
     delivery. This check gives the clear "not sent" reason early; the binding one is made at
     connection time by :mod:`core.guarded_transport`, which connects only to the addresses it has
     just checked, so a name that changes its answer after this lookup still reaches nothing private.
+    It is not redundant with that: targets a plugin passes to ``ctx.deliver`` are checked nowhere
+    else, and the transport checks addresses only, not the URL's scheme, credentials or metadata
+    host names.
     """
 
     def __init__(self, *, allow_loopback: bool, ttl: float = 30.0) -> None:

@@ -70,18 +70,9 @@ def receiver(tmp_path: Path) -> Iterator[ManagedProcess]:
 def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
     """The hostile-input arena (harness/arena.py) on SQLite and on PostgreSQL, shared by a module's tests:
     each test asserts its attack changed nothing, so the next one starts from the same state."""
-    database: PostgresDatabase | None = None
-    if request.param == "postgres":
-        if not postgres.available():
-            skip_or_fail(f"PostgreSQL is not reachable at {postgres.admin_url()}")
-        database = postgres.new_database()
-    try:
-        url = arena_mod.database_url(request.param, tmp_path_factory.mktemp("arena"), database and database.url)
+    with arena_mod.migrated_database(request.param, tmp_path_factory.mktemp("arena")) as url:
         built = arena_mod.build(url)
         try:
             yield built
         finally:
             built.close()
-    finally:
-        if database is not None:
-            database.drop()

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from harness import arena as arena_mod
-from harness import postgres
 from harness.processes import clean_environment, console_script
 from harness.receiver import ERROR, OK, TIMEOUT, Receiver
 
@@ -27,7 +26,7 @@ from core.host import Host
 from core.pipeline.config import DELIVERY_SCHEDULE
 from core.registry import parse_registry
 from core.settings import Settings
-from core.testing import LiveServer, PostgresDatabase, skip_or_fail
+from core.testing import LiveServer
 
 DELIVERIES_PER_SUBSCRIPTION = 20
 TIMEOUT_SECONDS = 2.0
@@ -36,16 +35,8 @@ TIMEOUT_SECONDS = 2.0
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    database: PostgresDatabase | None = None
-    if request.param == "postgres":
-        if not postgres.available():
-            skip_or_fail(f"PostgreSQL is not reachable at {postgres.admin_url()}")
-        database = postgres.new_database()
-    try:
-        yield arena_mod.database_url(request.param, tmp_path, database and database.url)
-    finally:
-        if database is not None:
-            database.drop()
+    with arena_mod.migrated_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

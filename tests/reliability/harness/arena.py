@@ -8,7 +8,9 @@ Everything is made through the host's public API and its HTTP endpoints.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,9 @@ from core.host import Host
 from core.registry import parse_registry
 from core.settings import Settings
 from core.store.engine import make_engine, upgrade
-from core.testing import LiveServer, free_port
+from core.testing import LiveServer, free_port, skip_or_fail
 from core.web.app import create_app
+from harness import postgres
 from harness.world import CLIENT_ID, SECRET_KEY, STRIPE, WEBHOOK_SECRET, registry_dict
 from plugins.stripe_connect.sandbox import SandboxServer
 
@@ -129,12 +132,24 @@ def _action(html: str, form_id: str) -> str:
     return action if action.startswith("/") else urlsplit(action).path
 
 
-def database_url(kind: str, tmp: Path, postgres_url: str | None) -> str:
-    url = f"sqlite:///{tmp / 'arena.db'}" if kind == "sqlite" else str(postgres_url)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+@contextlib.contextmanager
+def migrated_database(kind: str, tmp: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated database: a SQLite file in ``tmp``, or a PostgreSQL database of its
+    own (dropped afterwards; skipped without a server, failed under CI=true)."""
+    database = None
+    if kind == "postgres":
+        if not postgres.available():
+            skip_or_fail(f"PostgreSQL is not reachable at {postgres.admin_url()}")
+        database = postgres.new_database()
+    try:
+        url = f"sqlite:///{tmp / 'arena.db'}" if database is None else database.url
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        if database is not None:
+            database.drop()
 
 
 def build(url: str) -> Arena:
