@@ -194,3 +194,20 @@ async def test_a_target_whose_name_turns_private_after_its_checks_is_never_conne
     assert delivery.status is DeliveryStatus.PENDING, "refused now, retried later like any unreachable target"
     assert delivery.last_error.startswith("Not sent:") and "127.0.0.1" in delivery.last_error
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize(("target", "reason"), [
+    ("https://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+    ("https://metadata.google.internal/computeMetadata/v1/", "metadata"),
+    ("http://93.184.216.34/hook", "https://"),
+])
+async def test_an_unsafe_target_a_plugin_delivers_to_is_never_sent(make_fake, target, reason):
+    """Targets passed to ``ctx.deliver`` are checked when sent (nothing checks them when stored)."""
+    fake = make_fake(settings={"allow_loopback_targets": False})
+    fake.receive({"id": "evt_unsafe", "type": "thing.notify", "account": "acct_fake_1", "target": target})
+
+    await fake.host.pipeline.run_once()
+
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 1
+    assert delivery.last_error.startswith("Not sent:") and reason in delivery.last_error
