@@ -1,17 +1,20 @@
 # Two commands on a fresh machine:  `make demo` runs the host,  `make test` runs every check.
-# Each does its own setup: a virtual environment in .venv with the package and its test extras.
+# Each does its own setup: a virtual environment in .venv with the package, its test extras and the
+# development-only Stripe sandbox (its own distribution beside the plugin, never in the production wheel).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 APP    := plugins/zapier/app
+SANDBOX := plugins/stripe_connect/sandbox
 
 .PHONY: demo run test lint typecheck pytest pytest-postgres zapier-app bench docs clean
 
-$(BIN)/.installed: pyproject.toml
+# One pip run, so the `dev` extra's intellectra-stripe-sandbox resolves to the local folder, never an index's.
+$(BIN)/.installed: pyproject.toml $(SANDBOX)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e ./$(SANDBOX) -e '.[test,dev]'
 	touch $@
 
 demo run: $(BIN)/.installed  ## serve the host with the Stripe sandbox and demo tenants

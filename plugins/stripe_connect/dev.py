@@ -1,23 +1,45 @@
-"""``serve --sandbox``: run the Stripe sandbox on loopback and point the plugin at it."""
+"""``serve --sandbox``: run the Stripe sandbox on loopback and point the plugin at it.
+
+The sandbox is its own distribution (``intellectra-stripe-sandbox``), installed for development only,
+so the production wheel carries none of it; without it ``serve --sandbox`` says how to install it.
+"""
 
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from core import DevServer
+from core import DevServer, PluginError
 
 from .info import NAME
+
+if TYPE_CHECKING:
+    from intellectra_stripe_sandbox import SandboxServer
+
+SANDBOX_DISTRIBUTION = "intellectra-stripe-sandbox"
+INSTALL_HINT = (f"the Stripe sandbox (distribution {SANDBOX_DISTRIBUTION}, a development tool) is not installed; "
+                "install it from this repository with `pip install -e ./plugins/stripe_connect/sandbox`")
+
+
+def sandbox_server_class() -> type[SandboxServer]:
+    """The sandbox's server class, or a one-line error naming the distribution to install."""
+    try:
+        from intellectra_stripe_sandbox import SandboxServer
+    except ModuleNotFoundError as exc:
+        if exc.name != "intellectra_stripe_sandbox":
+            raise
+        raise PluginError(INSTALL_HINT, code="sandbox_not_installed") from None
+    return SandboxServer
 
 
 def start_sandbox(base_url: str) -> DevServer:
     """Start a sandbox with fresh keys, a Connect webhook endpoint to this host, and our callback allowed."""
-    from .sandbox import SandboxServer  # imported only in development
-
+    server_class = sandbox_server_class()
     base = base_url.rstrip("/")
     secret_key = f"sk_test_{secrets.token_hex(16)}"
     client_id = f"ca_{secrets.token_hex(12)}"
     webhook_secret = f"whsec_{secrets.token_hex(24)}"
-    server = SandboxServer(
+    server = server_class(
         secret_key=secret_key,
         client_id=client_id,
         redirect_uris=[f"{base}/integrations/{NAME}/callback"],

@@ -24,9 +24,9 @@ from harness.ledger import engine_for, read
 from harness.processes import Fleet, ManagedProcess
 from harness.stripe_events import make_events
 from harness.world import CLIENT_ID, SECRET_KEY, STRIPE, WEBHOOK_SECRET, Deployment
+from intellectra_stripe_sandbox import SandboxServer
 
 from core.testing import PostgresDatabase, free_port
-from plugins.stripe_connect.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -18,13 +18,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from intellectra_stripe_sandbox import SandboxServer
 
 import plugins.stripe_connect
 from core import Tenant
 from core.host import Host
 from core.testing import Recorder, free_port
 from core.web.app import create_app
-from plugins.stripe_connect.sandbox import SandboxServer
 
 NAME = "stripe_connect"
 SECRET_KEY = "sk_test_intellectraplatform0123456789"

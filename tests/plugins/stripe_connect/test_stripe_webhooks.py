@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from intellectra_stripe_sandbox import sign
 from stripe_kit import CLIENT_ID, NAME, OLD_WEBHOOK_SECRET, SECRET_KEY, WEBHOOK_SECRET, StripeWorld
 
 from core import InboundRequest, Secret, WebhookRejected
 from core.testing import Recorder
 from plugins.stripe_connect.config import StripeConnectConfig
-from plugins.stripe_connect.sandbox import sign
 from plugins.stripe_connect.webhooks import verify
 
 EVENT = {"id": "evt_1", "object": "event", "account": "acct_1", "api_version": "2026-10-28.endive",

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 import httpx
 from cryptography.fernet import Fernet
+from intellectra_stripe_sandbox import SandboxServer
 
 from core import Connected
 from core.clock import ManualClock
@@ -30,7 +31,6 @@ from core.testing import LiveServer, free_port, skip_or_fail
 from core.web.app import create_app
 from harness import postgres
 from harness.world import CLIENT_ID, SECRET_KEY, STRIPE, WEBHOOK_SECRET, registry_dict
-from plugins.stripe_connect.sandbox import SandboxServer
 
 PUBLIC_ADDRESSES = {"hooks.example.test": ["93.184.216.34"]}
 """Host names the arena's resolver knows; nothing is ever sent to them (subscribing sends nothing)."""

@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import stripe
-
-from plugins.stripe_connect.sandbox import SandboxServer
+from intellectra_stripe_sandbox import SandboxServer
 
 SECRET_KEY = "sk_test_platform0123456789abcdefghij"
 LIVE_SECRET_KEY = "sk_live_platform0123456789abcdefghij"

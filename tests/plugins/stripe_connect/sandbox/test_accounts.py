@@ -30,7 +30,7 @@ def test_account_has_the_field_set_of_stripes_example_account(kit):
     import json
     from importlib import resources
 
-    fixture = json.loads(resources.files("plugins.stripe_connect.sandbox").joinpath("fixtures.json").read_text())[
+    fixture = json.loads(resources.files("intellectra_stripe_sandbox").joinpath("fixtures.json").read_text())[
         "resources"
     ]["account"]
     account = _new_account(kit)

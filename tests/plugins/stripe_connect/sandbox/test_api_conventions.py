@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import stripe
-
-from plugins.stripe_connect.sandbox.forms import FormError, parse_query
+from intellectra_stripe_sandbox.forms import FormError, parse_query
 
 
 def test_missing_api_key_is_401_with_stripes_error_shape(kit):

@@ -1,4 +1,4 @@
-"""``python -m plugins.stripe_connect.sandbox --port N``: run the sandbox standalone and print its keys."""
+"""``intellectra-stripe-sandbox --port N``: run the sandbox standalone and print its keys."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """A faithful sandbox of the part of Stripe the Stripe Connect plugin uses (Stripe is unreachable here).
 
 ``create_sandbox_app`` builds the Starlette app; ``SandboxServer`` runs it on loopback for tests and the demo;
-``python -m plugins.stripe_connect.sandbox --port N`` runs it standalone. See README.md in this folder.
+``intellectra-stripe-sandbox --port N`` (or ``python -m intellectra_stripe_sandbox``) runs it standalone. A
+development tool in its own distribution (``intellectra-stripe-sandbox``), never in the production wheel; see
+its README.md.
 """
 
 from .app import create_sandbox_app
