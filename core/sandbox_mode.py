@@ -28,9 +28,6 @@ def announce_sandbox(host: Host, *, base_url: str) -> None:
         click.echo(f"{server.name} ({name}): {server.url}  {server.description}")
         for label, url in server.links.items():
             click.echo(f"  {label}: {url}")
-    for record in host.plugins.records.values():
-        if record.state.value == "failed":
-            click.echo(f"Plugin {record.name} failed: {record.error}", err=True)
     tenants = ", ".join(t.name for t in host.tenants.list())
     click.echo(f"Demo tenants: {tenants}")
     click.echo(f"Open {base_url}/login to sign in, then Settings > Integrations.")

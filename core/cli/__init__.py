@@ -3,26 +3,66 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import IntellectraError
 from core.host import Host
 from core.redact import redact
+from core.registry import default_registry_path
 from core.settings import Settings
+from core.store.engine import DEFAULT_DATABASE_URL
 
 
 class HostGroup(click.Group):
-    """Turns ``IntellectraError`` into a one-line message and exit code 1 (no traceback)."""
+    """Turns the host's errors into one line on stderr and exit code 1 (``-v`` adds the traceback).
+
+    ``IntellectraError`` says what was wrong and what to do; a database error from SQLAlchemy is
+    explained the same way (``core.store.problems``). A command the plugins were to add, while they
+    could not be loaded, answers with the reason they could not.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except IntellectraError as exc:
-            click.echo(f"Error: {redact(exc.message)}", err=True)
-            sys.exit(1)
+            _fail(ctx, exc.message, exc)
+        except SQLAlchemyError as exc:
+            from core.store.problems import explain
+
+            _fail(ctx, explain(exc, _database_url(ctx)).message, exc)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and _preloaded.get("error") is not None:
+            raise _preloaded["error"]
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        error = _preloaded.get("error")
+        if error is not None:
+            with formatter.section("Plugin commands"):
+                formatter.write_text(f"Not available: {redact(error.message)}")
+
+
+def _fail(ctx: click.Context, message: str, exc: BaseException) -> NoReturn:
+    if ctx.find_root().params.get("verbose"):
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"Error: {redact(message)}", err=True)
+    sys.exit(1)
+
+
+def _database_url(ctx: click.Context) -> str:
+    host = (ctx.find_root().obj or {}).get("host")
+    if host is not None:
+        return host.store.engine.url.render_as_string(hide_password=False)  # type: ignore[no-any-return]
+    return os.environ.get("INTELLECTRA_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, **settings_overrides: Any) -> Host:
@@ -74,25 +114,28 @@ _preloaded: dict[str, Any] = {}
 def _plugin_commands() -> None:
     """Plugins add commands through the ``cli_commands`` hook (e.g. ``zapier keys``).
 
-    The plugins loaded here are handed to the host later, so each is imported once per run.
+    The plugins loaded here are handed to the host later, so each is imported once per run. Only
+    the registry is read (not the database settings), so ``--help`` works whatever the environment.
+    A registry that cannot be read is not reported here: the command that needs the plugins reports
+    it (once), and ``--help`` says plugin commands are unavailable and why.
     """
     try:
         from core.plugins import PluginHost
         from core.registry import load_registry
 
         plugins = PluginHost()
-        # Failures are recorded (and shown by `plugins list`, the host, /healthz); logging them here
+        # Failures are recorded (and shown by `plugins list`, `serve`, /healthz); logging them here
         # too would print them before every command, even ones that never use that plugin.
         quiet = logging.getLogger("intellectra.plugins")
         quiet.disabled = True
         try:
-            plugins.load_registry(load_registry(Settings.from_env().registry_path))
+            plugins.load_registry(load_registry(default_registry_path()))
         finally:
             quiet.disabled = False
         plugins.broadcast("cli_commands", cli=cli)
         _preloaded["plugins"] = plugins
     except IntellectraError as exc:
-        click.echo(f"Warning: plugin commands unavailable: {redact(exc.message)}", err=True)
+        _preloaded["error"] = exc
 
 
 def main() -> None:

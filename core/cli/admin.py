@@ -10,8 +10,9 @@ from rich.progress import Progress
 from sqlalchemy import func, select, update
 
 from core.converter import converter
-from core.plugins import PluginHost
-from core.registry import load_registry
+from core.plugins import PluginHost, PluginState
+from core.redact import redact
+from core.registry import default_registry_path, load_registry
 from core.settings import Settings
 from core.store import Store
 from core.store.tables import encrypted_columns
@@ -49,16 +50,30 @@ def register(cli: click.Group) -> None:
     @json_option
     @click.pass_context
     def plugins_list(ctx: click.Context, as_json: bool) -> None:
-        """Every plugin the registry names or an entry point offers, with its state and error."""
+        """Every plugin the registry names or an entry point offers, with its state and error.
+
+        Exits 1 when an enabled plugin failed to load, so a deploy script can stop on it."""
         from core.cli import _preloaded
 
         loaded: PluginHost | None = _preloaded.get("plugins")
         if loaded is None:
             loaded = PluginHost()
-            loaded.load_registry(load_registry(Settings.from_env().registry_path))
-        rows = [r.as_json() for r in loaded.records.values() if not r.builtin]
-        emit_listing(rows, ["name", "version", "source", "state", "error"], as_json=as_json, title="Plugins",
-                     key="plugins")
+            loaded.load_registry(load_registry(default_registry_path()))
+        records = [r for r in loaded.records.values() if not r.builtin]
+        rows = [r.as_json() for r in records]
+        if as_json:
+            emit_listing(rows, [], as_json=True, key="plugins")
+        else:
+            emit_listing(rows, ["name", "version", "source", "state"], as_json=False, title="Plugins")
+            # Reasons are printed whole, one line each, under the table: a table cell would cut or
+            # fold them to the terminal's width, and an operator needs every word of an error.
+            for record in records:
+                if record.error:
+                    click.echo(f"{record.name} ({record.state.value}): {redact(record.error)}")
+        failed = [r.name for r in records if r.state is PluginState.FAILED]
+        if failed:
+            click.echo(f"Error: {len(failed)} enabled plugin(s) failed to load: {', '.join(failed)}.", err=True)
+            ctx.exit(1)
 
     @cli.group()
     def tenants() -> None:

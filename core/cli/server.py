@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import signal
+import socket
 
 import click
+
+from core.errors import ConfigError
+from core.host import Host
 
 
 def register(cli: click.Group) -> None:
@@ -26,11 +31,14 @@ def register(cli: click.Group) -> None:
         from core.cli import get_host
         from core.web.app import create_app
 
+        listening = bind_port(bind, port)  # first: a busy port is reported before anything starts
         overrides: dict[str, object] = {"public_url": f"http://{bind}:{port}"}
         if sandbox:
             overrides["dev_mode"] = True
         base_url = f"http://{bind}:{port}"
         host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, **overrides)
+        host.check_schema()
+        report_failed_plugins(host)
         if sandbox:
             from core.sandbox_mode import announce_sandbox
 
@@ -41,7 +49,8 @@ def register(cli: click.Group) -> None:
         gc.collect()
         gc.freeze()
         click.echo(f"Serving on http://{bind}:{port}/settings/integrations")
-        uvicorn.run(app, host=bind, port=port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(uvicorn.Config(app, host=bind, port=port, log_level="warning", lifespan="on"))
+        server.run(sockets=[listening])
 
     @cli.command()
     @click.option("--once", is_flag=True, help="Process what is due now, then exit.")
@@ -51,6 +60,8 @@ def register(cli: click.Group) -> None:
         from core.cli import get_host
 
         host = get_host(ctx)
+        host.check_schema()
+        report_failed_plugins(host)
 
         async def run() -> None:
             stop = asyncio.Event()
@@ -64,3 +75,29 @@ def register(cli: click.Group) -> None:
                 await host.pipeline.run_workers(stop)
 
         asyncio.run(run())
+
+
+def bind_port(bind: str, port: int) -> socket.socket:
+    """The listening socket, taken before the host starts, so a busy port is the first thing said."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart reuses the port
+    try:
+        sock.bind((bind, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"Cannot serve on {bind}:{port}: the port is already in use (another server?); stop "
+                              "it or choose another port with --port.", code="port_in_use") from exc
+        raise ConfigError(f"Cannot serve on {bind}:{port}: {exc.strerror}; choose another --host or --port.",
+                          code="port_unavailable") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def report_failed_plugins(host: Host) -> None:
+    """Each enabled plugin that failed to load, one line each on stderr, before the host claims to run."""
+    for record in host.plugins.records.values():
+        if record.state.value == "failed" and not record.builtin:
+            click.echo(f"Warning: plugin {record.name} is not running: {record.error} "
+                       "(see `intellectra-integrations plugins list`)", err=True)

@@ -9,12 +9,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.dml import Insert
 
+from core.store.problems import check_url
+
 READ_ONLY_OPTION = "intellectra_read_only"
 
 
 def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and ``postgresql://`` and pick the psycopg 3 driver for them."""
-    parsed = make_url(url)
+    """Accept ``postgres://`` and ``postgresql://`` and pick the psycopg 3 driver for them.
+
+    A URL this host cannot use is refused here, before any connection, with what to do about it."""
+    parsed = check_url(url)
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
