@@ -1,11 +1,17 @@
 """Connections: rows, encrypted credentials, and state changes (with audit and domain events).
 
 The connect *flow* (states, callbacks) lives in ``core.connect_flow``; this module owns the row.
+
+A change computed from a connection read earlier (a status refresh that asked the provider, a
+worker's handler) is applied to the row *as it is when written*: each write reads the row, merges
+the change onto it and updates it only if its ``version`` is still the one read; otherwise it reads
+again and retries. So a refresh and a worker writing the same row keep both their changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection as DB
@@ -13,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import write_audit
-from core.errors import ConnectError, NotConnected
+from core.errors import ConnectError, IntellectraError, NotConnected
 from core.events import NewDomainEvent
 from core.ids import new_id
 from core.models import Connected, Connection, ConnectionState, ConnectionStatus, Tenant
@@ -21,6 +27,20 @@ from core.store.tables import connections
 
 if TYPE_CHECKING:
     from core.host import Host
+
+log = logging.getLogger("intellectra.connections")
+
+MAX_WRITE_TRIES = 8
+"""Rounds of read-merge-write before a change to one connection gives up (each lost round means another
+writer committed a change to the same row in between: eight in a row do not happen in practice)."""
+
+
+class ConnectionBusy(IntellectraError):
+    """Other writers kept changing the connection while this change was being applied."""
+
+    code = "connection_busy"
+    http_status = 503
+
 
 STATE_EVENTS = {
     ConnectionState.CONNECTED: "integration.connected",
@@ -104,7 +124,8 @@ class Connections:
                                                           created_at=now, **values))
                 else:
                     cid = existing.id
-                    c.execute(connections.update().where(connections.c.id == cid).values(**values))
+                    c.execute(connections.update().where(connections.c.id == cid).values(
+                        **values, version=connections.c.version + 1))
                 write_audit(c, self.host.clock, action="connected", actor=actor, tenant_id=tenant.id,
                             integration=integration,
                             detail={"external_id": result.external_id, "state": status.state.value})
@@ -125,37 +146,83 @@ class Connections:
 
     def apply_status(self, c: DB, connection: Connection, status: ConnectionStatus,
                      data_updates: Mapping[str, Any] | None = None, *, actor: str = "system") -> Connection:
-        """Store a new status (and detail); emit ``integration.*`` when the state changed."""
-        values: dict[str, Any] = dict(state=status.state.value, reason=status.reason, action_url=status.action_url,
-                                      updated_at=self.host.clock.now())
-        if data_updates:
-            values["data"] = {**connection.data, **data_updates}
-        c.execute(connections.update().where(connections.c.id == connection.id).values(**values))
-        if status.state != connection.state:
+        """Store a new status (and merge detail into ``data``); emit ``integration.*`` when the state changed.
+
+        ``connection`` is the caller's (possibly earlier) view: the change lands on the row as it is
+        now, and is dropped if the row no longer is that connection (another account, or disconnected
+        meanwhile: a late status must not bring a disconnected connection back).
+        """
+        def change(current: Connection) -> dict[str, Any] | None:
+            if current.external_id != connection.external_id or (connection.is_active and not current.is_active):
+                log.warning("connection %s changed (now %s, account %r) before a status from %s could be stored; "
+                            "the status was dropped", current.id, current.state.value, current.external_id, actor)
+                return None
+            values: dict[str, Any] = dict(state=status.state.value, reason=status.reason,
+                                          action_url=status.action_url, updated_at=self.host.clock.now())
+            if data_updates:
+                values["data"] = {**current.data, **data_updates}
+            return values
+
+        before, after, changed = self._change(c, connection.id, change)
+        if changed and status.state != before.state:
             write_audit(c, self.host.clock, action=f"state:{status.state.value}", actor=actor,
-                        tenant_id=connection.tenant_id, integration=connection.integration,
-                        detail={"from": connection.state.value, "reason": status.reason})
-            self._emit_state(c, connection, status)
-        updated = self.find(connection.tenant_id, connection.integration, conn=c)
-        assert updated is not None
-        return updated
+                        tenant_id=before.tenant_id, integration=before.integration,
+                        detail={"from": before.state.value, "reason": status.reason})
+            self._emit_state(c, before, status)
+        return after
 
     def mark_disconnected(self, c: DB, connection: Connection, reason: str, *, actor: str) -> Connection:
-        """Forget credentials and the account binding; keep the row and the audit trail."""
-        data = dict(connection.data)
-        if connection.external_id:
-            data["previous_external_id"] = connection.external_id
-        c.execute(connections.update().where(connections.c.id == connection.id).values(
-            state=ConnectionState.DISCONNECTED.value, reason=reason, action_url=None, secrets=None,
-            external_id=None, data=data, updated_at=self.host.clock.now()))
-        write_audit(c, self.host.clock, action="disconnected", actor=actor, tenant_id=connection.tenant_id,
-                    integration=connection.integration,
-                    detail={"external_id": connection.external_id, "reason": reason})
-        if connection.state != ConnectionState.DISCONNECTED:
-            self._emit_state(c, connection, ConnectionStatus(state=ConnectionState.DISCONNECTED, reason=reason))
-        updated = self.find(connection.tenant_id, connection.integration, conn=c)
-        assert updated is not None
-        return updated
+        """Forget credentials and the account binding; keep the row and the audit trail.
+
+        Dropped (with a warning) if the row meanwhile holds another account than ``connection``.
+        """
+        def change(current: Connection) -> dict[str, Any] | None:
+            if current.external_id != connection.external_id:
+                log.warning("connection %s holds account %r now, not %r; its disconnect (%s) was dropped",
+                            current.id, current.external_id, connection.external_id, reason)
+                return None
+            data = dict(current.data)
+            if current.external_id:
+                data["previous_external_id"] = current.external_id
+            return dict(state=ConnectionState.DISCONNECTED.value, reason=reason, action_url=None, secrets=None,
+                        external_id=None, data=data, updated_at=self.host.clock.now())
+
+        before, after, changed = self._change(c, connection.id, change)
+        if changed:
+            write_audit(c, self.host.clock, action="disconnected", actor=actor, tenant_id=before.tenant_id,
+                        integration=before.integration,
+                        detail={"external_id": before.external_id, "reason": reason})
+            if before.state != ConnectionState.DISCONNECTED:
+                self._emit_state(c, before, ConnectionStatus(state=ConnectionState.DISCONNECTED, reason=reason))
+        return after
+
+    def _change(self, c: DB, connection_id: str,
+                change: Callable[[Connection], dict[str, Any] | None]) -> tuple[Connection, Connection, bool]:
+        """Read-merge-write one connection in ``c``'s transaction without losing a concurrent write.
+
+        ``change`` gets the row as it is now and returns the values to set (``None``: leave it). The
+        UPDATE applies only if the row's version is still the one read; if another writer committed in
+        between (PostgreSQL runs writers side by side; SQLite's single writer never gets here twice),
+        the row is read again and ``change`` re-applied to it. Returns the row before, after, and
+        whether it changed.
+        """
+        for _ in range(MAX_WRITE_TRIES):
+            row = c.execute(select(connections).where(connections.c.id == connection_id)).first()
+            if row is None:
+                raise NotConnected(f"Connection {connection_id} no longer exists.", code="connection_not_found")
+            before = connection_from_row(row)
+            values = change(before)
+            if values is None:
+                return before, before, False
+            written = c.execute(connections.update().where(connections.c.id == connection_id,
+                                                           connections.c.version == row.version)
+                                .values(**values, version=row.version + 1))
+            if written.rowcount == 1:
+                after = self.find(before.tenant_id, before.integration, conn=c)
+                assert after is not None
+                return before, after, True
+        raise ConnectionBusy(f"The {before.integration} connection kept changing while it was being updated; "
+                             "nothing was changed. Try again.")
 
     def _emit_state(self, c: DB, connection: Connection, status: ConnectionStatus) -> None:
         event_type = STATE_EVENTS.get(status.state)

@@ -84,6 +84,7 @@ connections = Table(
     Column("livemode", Boolean, nullable=True),
     Column("data", JSON, nullable=False),
     Column("secrets", Text, nullable=True, info=ENCRYPTED),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),  # optimistic concurrency
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "integration"),

@@ -1,10 +1,24 @@
-"""Connections: reading them never waits for a writer."""
+"""Connections: reading them never waits for a writer; concurrent writers never lose each other's changes."""
 
 from __future__ import annotations
 
+import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from core import Connected, IntegrationInfo, hookimpl
+import pytest
+from sqlalchemy import event
+
+from core import (
+    Capability,
+    Connected,
+    ConnectionState,
+    ConnectionStatus,
+    InboundEvent,
+    IntegrationInfo,
+    hookimpl,
+)
+from core.testing import database_kind
 
 
 class Direct:
@@ -36,3 +50,92 @@ def test_reading_a_connection_does_not_wait_for_a_writer(make_host):
         pool.shutdown()
     assert found is not None and found.external_id == "acct_d"
     assert got.id == tenant.id
+
+
+# ---------------------------------------------------------------- no lost updates
+
+class Racer:
+    """A provider whose status check waits for the test (so a worker can write in between) and whose
+    webhooks report payouts; both write to ``connection.data``."""
+
+    def __init__(self) -> None:
+        self.checking = threading.Event()
+        self.answer = threading.Event()
+
+    @hookimpl
+    def integration_info(self):
+        return IntegrationInfo(name="racer", title="Racer", description="Status and webhooks write one row.",
+                               capabilities={Capability.CONNECT, Capability.STATUS, Capability.WEBHOOKS})
+
+    @hookimpl
+    def connect(self, ctx, tenant, form, state):
+        return Connected(external_id="acct_r", data={"plan": "basic"})
+
+    @hookimpl
+    def status(self, ctx, tenant, connection, refresh):
+        self.checking.set()
+        assert self.answer.wait(10), "the test never let the status check answer"
+        ctx.update_data(checked="by the status refresh")
+        return ConnectionStatus(state=ConnectionState.ACTION_REQUIRED, reason="Verify your identity.")
+
+    @hookimpl
+    def verify_webhook(self, request):
+        payload = json.loads(request.body)
+        return [InboundEvent(external_id=payload["id"], type="payouts.enabled", payload=payload,
+                             account="acct_r")]
+
+    @hookimpl
+    def handle_event(self, ctx, event):
+        ctx.update_data(payouts="enabled by the worker")
+
+
+def test_a_status_refresh_racing_a_worker_update_keeps_both(make_host):
+    """The refresh read the connection before the worker wrote to it and writes after: the worker's
+    detail must survive the refresh's write (and the refresh's must land too)."""
+    plugin = Racer()
+    host = make_host(plugins={"racer": plugin})
+    tenant, _ = host.tenants.create("Site")
+    host.connect(tenant, "racer", {})
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refresh = pool.submit(host.status, tenant, "racer", refresh=True)
+        assert plugin.checking.wait(10)
+        host.pipeline.intake.receive_sync("racer", b'{"id": "evt_payouts"}', {"content-type": "application/json"})
+        assert host.pipeline.processor.drain().processed == 1
+        plugin.answer.set()
+        refreshed = refresh.result(timeout=30)
+    stored = host.connections.find(tenant.id, "racer")
+    assert stored is not None
+    assert dict(stored.data) == {"plan": "basic", "payouts": "enabled by the worker",
+                                 "checked": "by the status refresh"}
+    assert stored.state is ConnectionState.ACTION_REQUIRED
+    assert refreshed.data == stored.data
+
+
+def test_a_write_that_lost_a_race_inside_its_transaction_is_merged_onto_the_winner(make_host):
+    """Between a writer's read and its UPDATE another transaction commits a change to the same row
+    (possible on PostgreSQL, where writers run side by side): the UPDATE must notice (the row's
+    version moved), read the row again and apply its change on top, not overwrite the winner."""
+    if database_kind() != "postgres":
+        pytest.skip("SQLite lets one writer at a time in: nothing can commit between a writer's read and "
+                    "its write (INTELLECTRA_TEST_DB=postgres runs this)")
+    host = make_host(plugins={"racer": Racer()})
+    tenant, _ = host.tenants.create("Site")
+    connection = host.connect(tenant, "racer", {}).connection
+    assert connection is not None
+    raced = []
+
+    def rival_commits_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE CONNECTIONS") and not raced:
+            raced.append(True)
+            with host.store.begin() as rival:
+                host.connections.apply_status(rival, connection, connection.status, {"payouts": "enabled"})
+
+    event.listen(host.store.engine, "before_cursor_execute", rival_commits_first)
+    try:
+        with host.store.begin() as c:
+            host.connections.apply_status(c, connection, connection.status, {"checked": "yes"})
+    finally:
+        event.remove(host.store.engine, "before_cursor_execute", rival_commits_first)
+    stored = host.connections.find(tenant.id, "racer")
+    assert raced and stored is not None
+    assert dict(stored.data) == {"plan": "basic", "payouts": "enabled", "checked": "yes"}
