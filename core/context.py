@@ -66,7 +66,17 @@ class IntegrationContext:
 
     @property
     def http(self) -> httpx.Client:
-        """A shared HTTP client with sane timeouts for calls to the provider."""
+        """The host's HTTP client (``httpx.Client``) for calls to your provider; use it, not one of your own.
+
+        Every connection is checked as it is made: in production it reaches public addresses only, and
+        a URL whose host is (or resolves to) a loopback, private, link-local or cloud-metadata address
+        fails with ``httpx.ConnectError`` before anything is sent. Development mode (the
+        ``allow_loopback_targets`` setting) also allows loopback. Timeouts are 5 s to connect and
+        15 s per read; redirects are not followed unless a request asks (and then every hop is
+        checked again); proxies from the environment are ignored and no cookies are kept. The client
+        is shared by every plugin and site: pass credentials per request (``headers=...``) and never
+        change the client's own headers.
+        """
         return self.host.http
 
     @property

@@ -107,15 +107,18 @@ def connect(
     fresh, single-use, tenant-bound token the host created for this attempt.
 
     Return :class:`core.Connected` when the connection is made right away (an API key that you
-    validated, a webhook URL that answered): its ``secrets`` are encrypted at rest, ``data`` is
+    validated, a webhook URL that answered a test call): its ``secrets`` are encrypted at rest, ``data`` is
     stored as plain detail, ``external_id`` (the provider's account id) must be unique across
     tenants for your integration. Return :class:`core.Redirect` to send the creator to the
     provider first (OAuth, onboarding): put ``state`` in the provider's return URL
     (``ctx.callback_url(state=state)``); the host keeps ``Redirect.state_data`` and hands it to
     ``complete_connect``.
 
-    Raise :class:`core.ConnectError` with a message the creator can act on when the input is
-    wrong or the provider refuses. Nothing is stored when you raise.
+    Make such calls with ``ctx.http`` only: a URL a creator typed is untrusted, and ``ctx.http``
+    refuses (with ``httpx.ConnectError``, before sending anything) any URL whose host is or
+    resolves to a loopback, private, link-local or cloud-metadata address; development mode allows
+    loopback. Raise :class:`core.ConnectError` with a message the creator can act on when the input
+    is wrong, the address is refused or the provider refuses. Nothing is stored when you raise.
     """
 
 

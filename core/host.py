@@ -24,6 +24,7 @@ from core.connections import Connections
 from core.context import IntegrationContext
 from core.domain import DomainEvents
 from core.errors import ConfigError, IntellectraError, PluginError
+from core.guarded_transport import guarded_client
 from core.models import CardFormResult, Connection, DomainEvent, Tenant
 from core.plugins import PluginHost
 from core.rate_limits import RateLimits
@@ -99,7 +100,8 @@ class Host:
     # ------------------------------------------------------------------ plumbing
     @cached_property
     def http(self) -> httpx.Client:
-        return httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False)
+        """The client behind ``ctx.http``: every connection is checked against the address policy."""
+        return guarded_client(allow_loopback=self.settings.allow_loopback_targets)
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from core.guarded_transport import GuardedTransport, TargetAddressForbidden
+from core.guarded_transport import GuardedSyncTransport, GuardedTransport, TargetAddressForbidden, guarded_client
 
 
 @pytest.fixture
@@ -157,3 +157,48 @@ async def test_tls_is_verified_for_the_name_in_the_url_not_the_pinned_address(tm
                 await get(transport, f"https://impostor.test:{port}/")
     finally:
         server.close()
+
+
+# ---------------------------------------------------------------------------- the synchronous twin (ctx.http)
+def resolving_sync(*addresses: str):
+    def resolve(host: str, port: int) -> list[str]:
+        if host != "receiver.test":
+            raise OSError(f"unknown host {host}")
+        return list(addresses)
+    return resolve
+
+
+def test_the_sync_transport_connects_a_name_to_the_address_it_was_checked_at(server):
+    port, seen = server
+    with httpx.Client(transport=GuardedSyncTransport(allow_loopback=True, resolver=resolving_sync("127.0.0.1"))) as c:
+        assert c.get(f"http://receiver.test:{port}/").text == "hello"
+    assert seen == [f"receiver.test:{port}"]
+
+
+@pytest.mark.parametrize("addresses", [("127.0.0.1",), ("93.184.216.34", "10.0.0.7")])
+def test_the_sync_transport_never_connects_a_name_with_a_forbidden_address(server, addresses):
+    port, seen = server
+    transport = GuardedSyncTransport(allow_loopback=False, resolver=resolving_sync(*addresses))
+
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError) as info:
+        client.get(f"http://receiver.test:{port}/")
+
+    assert isinstance(info.value.__cause__, TargetAddressForbidden)
+    assert addresses[-1] in str(info.value) and "public addresses only" in str(info.value)
+    assert seen == []
+
+
+def test_the_sync_transport_says_clearly_when_a_name_does_not_resolve():
+    transport = GuardedSyncTransport(allow_loopback=True, resolver=resolving_sync("127.0.0.1"))
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError, match="does not resolve"):
+        client.get("http://nowhere.test:9/")
+
+
+def test_the_guarded_client_ignores_proxy_settings_from_the_environment(server, monkeypatch):
+    port, seen = server
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would be the only address checked
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+
+    with guarded_client(allow_loopback=True) as client:
+        assert client.get(f"http://127.0.0.1:{port}/").text == "hello"
+    assert seen == [f"127.0.0.1:{port}"]
