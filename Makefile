@@ -14,7 +14,7 @@ SANDBOX := plugins/stripe_connect/sandbox
 $(BIN)/.installed: pyproject.toml $(SANDBOX)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e ./$(SANDBOX) -e '.[test,dev]'
+	$(BIN)/pip install --quiet -e ./$(SANDBOX) -e '.[test,dev,postgres]'
 	touch $@
 
 demo run: $(BIN)/.installed  ## serve the host with the Stripe sandbox and demo tenants

@@ -54,7 +54,7 @@ def register(cli: click.Group) -> None:
 
     @cli.group()
     def events() -> None:
-        """Inbound webhook events: list, show, replay."""
+        """Inbound webhook events: list, show, replay, prune."""
 
     @events.command("list")
     @click.option("--status", type=EVENT_STATUSES, help="Only events in this state.")
@@ -113,6 +113,38 @@ def register(cli: click.Group) -> None:
             emit_object({"replayed": replayed}, as_json=True)
         else:
             click.echo(f"Queued {replayed} {status} event(s) for processing.")
+
+    @events.command("prune")
+    @click.option("--older-than", "older_than", required=True, metavar="DURATION",
+                  help="The retention window: 30d, 12h, 90m, 2w...")
+    @click.option("--include-failed", is_flag=True,
+                  help="Also delete failed events and dead deliveries beyond the window.")
+    @click.option("--audit-older-than", "audit_older_than", metavar="DURATION",
+                  help="Also delete audit rows older than this (kept otherwise).")
+    @json_option
+    @click.pass_context
+    def events_prune(ctx: click.Context, older_than: str, include_failed: bool, audit_older_than: str | None,
+                     as_json: bool) -> None:
+        """Delete finished events and deliveries older than the window, in small batches.
+
+        Processed and ignored inbound events, their domain events, delivered and cancelled deliveries
+        and expired connect states go; nothing pending ever does, nor (without --include-failed)
+        anything failed or dead."""
+        from core.pipeline.retention import parse_duration, prune
+
+        window = parse_duration(older_than, what="--older-than")
+        audit_window = parse_duration(audit_older_than, what="--audit-older-than") if audit_older_than else None
+        host = get_host(ctx)
+        with Progress(transient=True, disable=as_json) as progress:
+            task = progress.add_task("Pruning", total=None)
+            report = prune(host, older_than=window, include_failed=include_failed, audit_older_than=audit_window,
+                           progress=lambda _table, n: progress.advance(task, n))
+        if as_json:
+            emit_object(report.as_json(), as_json=True)
+        else:
+            click.echo(f"Deleted {report.inbound_events} inbound event(s), {report.domain_events} domain event(s), "
+                       f"{report.deliveries} delivery(ies), {report.connect_states} expired connect state(s) and "
+                       f"{report.audit_log} audit row(s) older than {older_than.strip()}.")
 
     @cli.group()
     def deliveries() -> None:

@@ -5,6 +5,7 @@
     host.pipeline.deliverer   outbox rows → signed POSTs, retried on a schedule until delivered or dead
     host.pipeline.run_workers(stop) / run_once()    the worker loops (``serve``, ``worker``)
     host.pipeline.list_events / replay_event / list_deliveries / retry_delivery   the operator's API
+    host.pipeline.retention   what the workers prune on a schedule (``INTELLECTRA_RETENTION``; retention.py)
     host.pipeline.metrics     counters shown on ``/healthz``
 """
 
@@ -25,6 +26,7 @@ from core.pipeline.intake import Intake, IntakeResult
 from core.pipeline.metrics import Metrics
 from core.pipeline.operations import AlreadyDone, Operations
 from core.pipeline.processor import BatchReport, Processor
+from core.pipeline.retention import RetentionPolicy, run_on_schedule
 from core.pipeline.workers import Wakeup, run_forever
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class Pipeline:
         self.processor = Processor(self)
         self.deliverer = Deliverer(self)
         self.operations = Operations(host)
+        self.retention = RetentionPolicy.from_env()
         self._wakeups: dict[str, list[Wakeup]] = {"events": [], "deliveries": []}
         self._wakeups_lock = threading.Lock()
 
@@ -88,6 +91,7 @@ class Pipeline:
                 await asyncio.gather(
                     run_forever("processing", self._process_step, stop, events_wake, self.config),
                     run_forever("delivery", lambda: self._deliver_step(client), stop, deliveries_wake, self.config),
+                    run_on_schedule(self.host, self.retention, stop),
                 )
         finally:
             with self._wakeups_lock:
