@@ -2,7 +2,8 @@
 
 A claim sets ``claimed_by``, ``claimed_until`` and pushes ``next_attempt_at`` to the lease's end,
 so the queue query stays one index range (``status, next_attempt_at``) and a claim whose worker
-died simply becomes due again when its lease runs out. On PostgreSQL ``FOR UPDATE SKIP LOCKED``
+died simply becomes due again when its lease runs out. A worker whose work outlasts the lease
+renews it (``renew_claims``, driven by ``core.pipeline.leases.LeaseKeeper``). On PostgreSQL ``FOR UPDATE SKIP LOCKED``
 lets several workers claim side by side; SQLite's single writer (``BEGIN IMMEDIATE``) serialises
 claims already.
 """
@@ -49,6 +50,19 @@ def claim_due(c: DB, engine: Engine, table: Table, *, worker_id: str, now: datet
     c.execute(table.update().where(table.c.id.in_([r.id for r in rows]))
               .values(claimed_by=worker_id, claimed_until=until, next_attempt_at=until, **dict(also_set or {})))
     return rows
+
+
+def renew_claims(c: DB, table: Table, ids: Sequence[str], *, worker_id: str, until: datetime) -> int:
+    """Extend this worker's claims on ``ids`` to ``until``; returns how many it still held.
+
+    Rows another worker took over, or that were finished meanwhile, are left alone.
+    """
+    if not ids:
+        return 0
+    result = c.execute(table.update().where(table.c.id.in_(list(ids)), table.c.claimed_by == worker_id,
+                                            table.c.status == "pending")
+                       .values(claimed_until=until, next_attempt_at=until))
+    return int(result.rowcount)
 
 
 def still_ours(c: DB, engine: Engine, table: Table, ids: Sequence[str], *, worker_id: str) -> set[str]:

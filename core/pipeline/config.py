@@ -31,9 +31,14 @@ class PipelineConfig:
     batch_size: int = attrs.field(default=200, validator=_positive)
     """Events claimed per processing batch (bounded memory: a backlog is never loaded whole)."""
     lease_seconds: float = attrs.field(default=60.0, validator=_positive)
-    """How long a claim lasts; a worker that dies loses its claims after this long."""
+    """How long a claim lasts; a worker that dies loses its claims after this long. A live worker renews
+    its claims every third of it while their handlers run."""
+    max_hold_seconds: float = attrs.field(default=900.0, validator=_positive)
+    """Longest a worker keeps renewing the claims of handlers still running: a handler stuck past it lets
+    its events pass to another worker (its own results are then dropped)."""
     max_attempts: int = attrs.field(default=8, validator=_positive)
-    """Processing attempts of an inbound event before it is ``failed``."""
+    """Handler runs of an inbound event before it is ``failed``; also how many claims of it may end without
+    a result (its worker died) before it is ``failed`` as an event that kills workers."""
     retry_base_seconds: float = attrs.field(default=30.0, validator=_positive)
     retry_max_seconds: float = attrs.field(default=6 * 3600.0, validator=_positive)
     handler_concurrency: int = attrs.field(default=8, validator=_positive)

@@ -78,8 +78,8 @@ class Operations:
         with self.host.store.begin() as c:
             c.execute(inbound_events.update().where(inbound_events.c.id == event_id,
                                                     inbound_events.c.status == event.status.value).values(
-                status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None,
-                last_error=None, processed_at=None))
+                status="pending", attempts=0, claims=0, next_attempt_at=now, claimed_by=None,
+                claimed_until=None, last_error=None, processed_at=None))
         self.host.pipeline.notify_new_events()
         return self.get_event(event_id)
 
@@ -110,8 +110,8 @@ class Operations:
                     break
                 c.execute(inbound_events.update().where(inbound_events.c.id.in_(ids),
                                                         inbound_events.c.status == status).values(
-                    status="pending", attempts=0, next_attempt_at=self.host.clock.now(), claimed_by=None,
-                    claimed_until=None, last_error=None, processed_at=None))
+                    status="pending", attempts=0, claims=0, next_attempt_at=self.host.clock.now(),
+                    claimed_by=None, claimed_until=None, last_error=None, processed_at=None))
             total += len(ids)
             if progress is not None:
                 progress(len(ids))

@@ -3,12 +3,15 @@
 A batch goes through three steps, so no transaction is open while plugin code runs:
 
 1. **claim** (one short transaction): due events of loaded integrations get this worker's lease
-   and one more attempt counted; an event whose earlier workers died too often is ``failed``;
+   and one more claim counted; an event whose claims ended without a result too often (its workers
+   died) is ``failed``;
 2. **handle** (no transaction): route each event by ``event.account`` to the connection that owns
-   the account, call the addressed ``handle_event``, keep its domain events and effects;
+   the account, call the addressed ``handle_event``, keep its domain events and effects; meanwhile
+   the batch's claims are renewed (``LeaseKeeper``), so slow handlers never lose them;
 3. **apply** (one transaction for the batch): re-check each claim is still ours (a lease that ran
    out may have passed the event to another worker — then our results are dropped), apply effects,
-   write domain events with their outbox rows, and record every outcome. If the shared
+   write domain events with their outbox rows, and record every outcome with one more attempt
+   (attempts count handler runs, claims count takers: a dead worker used no attempt). If the shared
    transaction fails, each event is applied in its own so one bad result cannot block the rest.
 """
 
@@ -30,6 +33,7 @@ from core.errors import IgnoreEvent, IntellectraError, PluginError
 from core.events import NewDomainEvent
 from core.models import Connection, StoredEvent, Tenant
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
+from core.pipeline.leases import LeaseKeeper
 from core.pipeline.rows import stored_event_from_row
 from core.redact import redact
 from core.store.tables import connections, inbound_events, tenants
@@ -97,7 +101,9 @@ class Processor:
         events = self.claim(limit)
         if not events:
             return BatchReport()
-        report = self.apply(self.handle(events))
+        with self.keep_claims([e.id for e in events]):
+            handled = self.handle(events)
+        report = self.apply(handled)
         report.claimed = len(events)
         return report
 
@@ -109,6 +115,13 @@ class Processor:
             if report.claimed == 0:
                 return total
             total.add(report)
+
+    def keep_claims(self, ids: Sequence[str]) -> LeaseKeeper:
+        """Renew this worker's claims on ``ids`` while a ``with`` block runs."""
+        config = self.pipeline.config
+        return LeaseKeeper(self.host.store.engine, inbound_events, ids, worker_id=self.worker_id,
+                           clock=self.host.clock, lease=timedelta(seconds=config.lease_seconds),
+                           max_hold=timedelta(seconds=config.max_hold_seconds))
 
     # ------------------------------------------------------------------ 1. claim
     def claim(self, limit: int | None = None) -> list[StoredEvent]:
@@ -122,8 +135,8 @@ class Processor:
             rows = claim_due(c, engine, inbound_events, worker_id=self.worker_id, now=now,
                              lease=timedelta(seconds=config.lease_seconds), limit=limit or config.batch_size,
                              where=[inbound_events.c.integration.in_(names)],
-                             also_set={"attempts": inbound_events.c.attempts + 1})
-            crashed = [r for r in rows if r.attempts >= config.max_attempts]
+                             also_set={"claims": inbound_events.c.claims + 1})
+            crashed = [r for r in rows if r.claims - r.attempts >= config.max_attempts]
             if crashed:
                 c.execute(inbound_events.update().where(inbound_events.c.id.in_([r.id for r in crashed])).values(
                     status=FAILED, claimed_by=None, claimed_until=None,
@@ -272,20 +285,20 @@ class Processor:
                       effects=effects, actor=h.event.integration)
 
     def _record(self, c: DB, handled: Sequence[Handled], now: datetime) -> None:
-        """Write each event's final or next state (one executemany, not one statement per event)."""
+        """Write each event's final or next state and its attempt (its handler ran), in one executemany."""
         if not handled:
             return
         stmt = inbound_events.update().where(inbound_events.c.id == bindparam("b_id")).values(
             status=bindparam("b_status"), tenant_id=bindparam("b_tenant"), last_error=bindparam("b_error"),
-            processed_at=bindparam("b_processed_at"), next_attempt_at=bindparam("b_next"), claimed_by=None,
-            claimed_until=None)
+            processed_at=bindparam("b_processed_at"), next_attempt_at=bindparam("b_next"),
+            attempts=bindparam("b_attempts"), claimed_by=None, claimed_until=None)
         params = []
         for h in handled:
             retry_at = now + self.pipeline.config.retry_delay(h.event.attempts) if h.outcome == RETRY else now
             params.append({"b_id": h.event.id, "b_status": "pending" if h.outcome == RETRY else h.outcome,
                            "b_tenant": h.tenant.id if h.tenant else None, "b_error": h.error,
                            "b_processed_at": now if h.outcome in (PROCESSED, IGNORED) else None,
-                           "b_next": retry_at})
+                           "b_next": retry_at, "b_attempts": h.event.attempts})
             if h.outcome in (RETRY, FAILED):
                 log.warning("inbound event %s (%s %s) attempt %d failed%s: %s", h.event.id, h.event.integration,
                             h.event.type, h.event.attempts, "; giving up" if h.outcome == FAILED else

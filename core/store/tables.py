@@ -113,7 +113,8 @@ inbound_events = Table(
     Column("tenant_id", String(ID), nullable=True),
     Column("payload", Text, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),  # handler runs with a recorded result
+    Column("claims", Integer, nullable=False, default=0, server_default="0"),  # claims taken, finished or not
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),

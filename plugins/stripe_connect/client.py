@@ -22,14 +22,23 @@ OUTAGE_MESSAGE = ("Stripe could not be reached just now, so nothing was changed.
                   "https://status.stripe.com shows whether Stripe has an outage.")
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def make_client(config: StripeConnectConfig) -> stripe.StripeClient:
-    """A client for the platform key, pointed at ``api_base`` / ``connect_base``, version pinned."""
+    """A client for the platform key, pointed at ``api_base`` / ``connect_base``, version pinned.
+
+    Every request has a timeout and a retry limit (the stripe library's default is 80 s, which held
+    a worker's handler past its claim on the event).
+    """
+    timeout = config.request_timeout_seconds
     return stripe.StripeClient(
         config.secret_key.reveal(),
         client_id=config.client_id,
         stripe_version=STRIPE_API_VERSION,
         base_addresses={"api": config.api_base.rstrip("/"), "connect": config.connect_base.rstrip("/")},
         max_network_retries=config.max_network_retries,
+        http_client=stripe.RequestsClient(timeout=(min(CONNECT_TIMEOUT_SECONDS, timeout), timeout)),
     )
 
 

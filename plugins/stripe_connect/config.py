@@ -35,6 +35,18 @@ def _client_id(instance: object, attribute: attrs.Attribute[str], value: str) ->
                          f"Connect: {value}")
 
 
+def _timeout(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 < value <= 60:
+        raise ValueError(f"'{attribute.name}' must be > 0 and <= 60 (seconds Stripe may stay silent on a request): "
+                         f"{value}")
+
+
+def _retries(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not 0 <= value <= 5:
+        raise ValueError(f"'{attribute.name}' must be between 0 and 5 (retries of a request that failed on the "
+                         f"network): {value}")
+
+
 def _base(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.startswith(("https://", "http://")):
         raise ValueError(f"'{attribute.name}' must be an http(s) URL: {value}")
@@ -57,7 +69,11 @@ class StripeConnectConfig:
                                     validator=_base)
     dashboard_url: str = attrs.field(default=DEFAULT_DASHBOARD_URL, validator=_base)
     webhook_tolerance: int = 300
-    max_network_retries: int = 2
+    request_timeout_seconds: float = attrs.field(default=15.0, converter=float, validator=_timeout)
+    """How long Stripe may stay silent on one request (connecting: at most 5 s; waiting for its answer)
+    before the request counts as failed and is retried. (retries + 1) x this stays well inside a worker's
+    60 s claim on an event."""
+    max_network_retries: int = attrs.field(default=2, validator=_retries)
 
     @property
     def livemode(self) -> bool:

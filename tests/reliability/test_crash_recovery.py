@@ -48,6 +48,6 @@ def test_workers_and_serve_processes_killed_mid_flight_lose_nothing(
         "answers": dict(run.load.answers), "workers_killed": log.workers_killed,
         "workers_killed_holding_claims": log.workers_killed_holding_claims, "claims_orphaned": log.claims_orphaned,
         "serves_killed": log.serves_killed, "serves_killed_with_open_requests": log.serves_killed_with_open_requests,
-        "events_handled_more_than_once": sum(n for attempts, n in run.ledger.attempts.items() if attempts > 1),
+        "events_handled_more_than_once": sum(n for claims, n in run.ledger.claims.items() if claims > 1),
         "deliveries": run.ledger.deliveries, "repeats_at_receiver": checks.repeats_at_receiver(run),
     })

@@ -59,6 +59,10 @@ class FakePlugin:
         """Make ``verify_webhook`` return an event the host must refuse to store (no external id)."""
         self.barrier: threading.Barrier | None = None
         """Handlers wait here for each other (proves a batch's handlers run side by side)."""
+        self.gate: threading.Event | None = None
+        """Handlers wait here until the test opens it (a handler that outlives its lease)."""
+        self.started = threading.Semaphore(0)
+        """Released once per handler call as it starts."""
         self.invalid_for: set[str] = set()
         """External ids for which the handler returns a domain event its schema refuses."""
         self.handled: list[str] = []
@@ -88,6 +92,9 @@ class FakePlugin:
 
     @hookimpl
     def handle_event(self, ctx: Any, event: StoredEvent) -> list[NewDomainEvent]:
+        self.started.release()
+        if self.gate is not None:
+            assert self.gate.wait(timeout=30), "the test never let the handler finish"
         if self.delay:
             time.sleep(self.delay)
         if self.barrier is not None:

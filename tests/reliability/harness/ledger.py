@@ -26,7 +26,9 @@ class Ledger:
     distinct_external_ids: int
     inbound_by_status: dict[str, int]
     attempts: Counter[int]
-    """How many inbound events took 1, 2, ... processing attempts."""
+    """How many inbound events took 1, 2, ... processing attempts (handler runs with a recorded result)."""
+    claims: Counter[int]
+    """How many inbound events were claimed 1, 2, ... times (a claim whose worker died counts here only)."""
     external_ids: frozenset[str]
     purchases: int
     purchases_per_inbound: Counter[int]
@@ -56,7 +58,7 @@ def engine_for(url: str) -> Engine:
 def read(engine: Engine) -> Ledger:
     with engine.connect() as c:
         inbound_rows = c.execute(select(inbound_events.c.id, inbound_events.c.external_id, inbound_events.c.status,
-                                        inbound_events.c.attempts)
+                                        inbound_events.c.attempts, inbound_events.c.claims)
                                  .where(inbound_events.c.integration == STRIPE)).all()
         purchases = c.execute(select(domain_events.c.inbound_event_id, domain_events.c.data)
                               .where(domain_events.c.type == PURCHASE)).all()
@@ -72,6 +74,7 @@ def read(engine: Engine) -> Ledger:
         distinct_external_ids=len({r.external_id for r in inbound_rows}),
         inbound_by_status=dict(Counter(r.status for r in inbound_rows)),
         attempts=Counter(r.attempts for r in inbound_rows),
+        claims=Counter(r.claims for r in inbound_rows),
         external_ids=frozenset(r.external_id for r in inbound_rows),
         purchases=len(purchases),
         purchases_per_inbound=Counter(per_inbound.get(r.id, 0) for r in inbound_rows),
