@@ -159,7 +159,7 @@ def make_host(database_url: str, **registry_config: Any) -> Any:
     from core.registry import parse_registry
     from core.settings import Settings
 
-    settings = Settings(database_url=database_url, secret_keys=FERNET_KEY, dev_mode=True, allow_loopback_targets=True,
+    settings = Settings(database_url=database_url, secret_keys=FERNET_KEY, allow_loopback_targets=True,
                         registry_path=Path("/nonexistent/registry.toml"))
     return Host.create(settings=settings, registry=parse_registry(stripe_registry(**registry_config)), migrate=False)
 

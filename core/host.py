@@ -66,11 +66,12 @@ class Host:
                sandbox_base_url: str | None = None) -> Host:
         """Build a host: secrets, store (migrated when embedded or asked), plugins from the registry.
 
-        A production start (not ``dev_mode``) without ``INTELLECTRA_SECRET_KEYS`` is refused.
+        A start without ``INTELLECTRA_SECRET_KEYS`` is refused (tests may allow a throwaway key;
+        ``serve --sandbox`` brings its development key, see ``core.dev_key``).
         """
         settings = settings or Settings.from_env()
         install_log_redaction()
-        secrets = SecretBox.from_env_value(settings.secret_keys, allow_dev_key=settings.dev_mode)
+        secrets = SecretBox.from_env_value(settings.secret_keys, allow_throwaway_key=settings.throwaway_secret_key)
         store = Store.from_url(settings.database_url)
         if migrate is None:
             migrate = store.dialect == "sqlite"

@@ -39,11 +39,12 @@ class SecretBox:
         self.key_count = len(keys)
 
     @classmethod
-    def from_env_value(cls, value: str | None, *, allow_dev_key: bool) -> SecretBox:
+    def from_env_value(cls, value: str | None, *, allow_throwaway_key: bool) -> SecretBox:
+        """The keys in ``value``; with none and ``allow_throwaway_key`` (tests), one that dies with the process."""
         keys = [k for k in (value or "").split(",") if k.strip()]
-        if not keys and allow_dev_key:
+        if not keys and allow_throwaway_key:
             log.warning(
-                "INTELLECTRA_SECRET_KEYS is not set: using a throwaway development key. "
+                "INTELLECTRA_SECRET_KEYS is not set: using a throwaway key. "
                 "Secrets stored now cannot be read after a restart. Never do this in production."
             )
             keys = [Fernet.generate_key().decode()]

@@ -1,4 +1,10 @@
-"""The host's settings, read from the environment (the external contract in ARCHITECTURE.md)."""
+"""The host's settings, read from the environment (the external contract in ARCHITECTURE.md).
+
+Development conveniences are separate settings, each named for the one thing it allows, so none
+of them can be switched on by accident together with the others: demo sign-in exists only under
+``serve --sandbox`` (no environment variable enables it), a throwaway encryption key only in tests,
+loopback delivery targets by ``INTELLECTRA_ALLOW_LOOPBACK_TARGETS=1`` or the sandbox.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,11 @@ from core.registry import default_registry_path
 from core.store.dialect import normalise_url
 from core.store.engine import DEFAULT_DATABASE_URL
 
+RETIRED_DEV_SWITCH = (
+    "INTELLECTRA_DEV is no longer read (it switched on demo sign-in, a throwaway encryption key and loopback "
+    "delivery targets at once); unset it and use `serve --sandbox` for the demo, INTELLECTRA_SECRET_KEYS for "
+    "encryption, INTELLECTRA_ALLOW_LOOPBACK_TARGETS=1 for receivers on 127.0.0.1")
+
 
 @attrs.frozen(kw_only=True)
 class Settings:
@@ -20,24 +31,26 @@ class Settings:
     registry_path: Path = attrs.field(factory=default_registry_path)
     secret_keys: str | None = attrs.field(default=None, repr=False)
     public_url: str = "http://127.0.0.1:8000"
-    dev_mode: bool = False
-    """Sandbox/tests: a throwaway secret key is allowed and loopback delivery targets are accepted."""
+    demo_sign_in: bool = False
+    """The sign-in page lists the tenants to sign in as, without a token: set by ``serve --sandbox`` only."""
+    throwaway_secret_key: bool = False
+    """Without ``secret_keys``, encrypt with a random key that dies with the process: tests only."""
     allow_loopback_targets: bool = False
+    """Delivery targets on 127.0.0.1 are accepted (``INTELLECTRA_ALLOW_LOOPBACK_TARGETS=1``, or the sandbox)."""
     max_body_bytes: int = 512 * 1024
     session_secret: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
-        dev = overrides.pop("dev_mode", None)
-        dev_mode = bool(dev) if dev is not None else env.get("INTELLECTRA_DEV") == "1"
+        if "INTELLECTRA_DEV" in env:
+            raise ConfigError(RETIRED_DEV_SWITCH, code="config_invalid")
         values: dict[str, object] = dict(
             database_url=normalise_url(env.get("INTELLECTRA_DATABASE_URL") or DEFAULT_DATABASE_URL),
             registry_path=Path(env.get("INTELLECTRA_REGISTRY") or "registry.toml"),
             secret_keys=env.get("INTELLECTRA_SECRET_KEYS") or None,
             public_url=env.get("INTELLECTRA_PUBLIC_URL") or "http://127.0.0.1:8000",
-            dev_mode=dev_mode,
-            allow_loopback_targets=dev_mode or env.get("INTELLECTRA_ALLOW_LOOPBACK_TARGETS") == "1",
+            allow_loopback_targets=env.get("INTELLECTRA_ALLOW_LOOPBACK_TARGETS") == "1",
             max_body_bytes=_positive_int(env, "INTELLECTRA_MAX_BODY_BYTES", 512 * 1024),
             session_secret=env.get("INTELLECTRA_SESSION_SECRET") or None,
         )

@@ -152,7 +152,7 @@ def make_host(intellectra_database_url: str, clock: ManualClock) -> Iterator[Cal
               registry: Mapping[str, Any] | RegistryConfig | None = None, clock_: Any = None,
               settings: Mapping[str, Any] | None = None, real_clock: bool = False,
               sandbox_base_url: str | None = None) -> Host:
-        opts: dict[str, Any] = dict(database_url=intellectra_database_url, secret_keys=keys, dev_mode=True,
+        opts: dict[str, Any] = dict(database_url=intellectra_database_url, secret_keys=keys,
                                     allow_loopback_targets=True, registry_path=Path("/nonexistent/registry.toml"))
         opts.update(settings or {})
         reg = registry if isinstance(registry, RegistryConfig) else parse_registry(registry or {})

@@ -8,9 +8,11 @@ import sys
 import traceback
 from typing import Any, NoReturn
 
+import attrs
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.dev_key import dev_key_path, read_dev_key
 from core.errors import IntellectraError
 from core.host import Host
 from core.redact import redact
@@ -65,16 +67,26 @@ def _database_url(ctx: click.Context) -> str:
     return os.environ.get("INTELLECTRA_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
-def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, **settings_overrides: Any) -> Host:
+def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, use_dev_key: bool = True,
+             **settings_overrides: Any) -> Host:
     """The host for this CLI run (built once, closed when the command ends).
 
-    With ``sandbox_base_url`` the plugins' development servers start as the plugins load
-    (``serve --sandbox``)."""
+    With ``sandbox_base_url`` the plugins' development servers start as the plugins load, with the
+    sandbox's settings (``serve --sandbox``). Otherwise, without ``INTELLECTRA_SECRET_KEYS``, the key
+    ``serve --sandbox`` keeps beside the database is used when there is one, so what a demo stored
+    stays readable; ``use_dev_key=False`` (plain ``serve``) never does."""
     root = ctx.find_root()
     root.ensure_object(dict)
     host = root.obj.get("host")
     if host is None:
         settings = Settings.from_env(**settings_overrides)
+        if sandbox_base_url is not None:
+            from core.sandbox_mode import sandbox_settings
+
+            settings = sandbox_settings(settings)
+        elif use_dev_key and not settings.secret_keys:
+            key = read_dev_key(dev_key_path(settings.database_url))
+            settings = attrs.evolve(settings, secret_keys=key) if key else settings
         host = Host.create(settings=settings, plugins=_preloaded.pop("plugins", None),
                            sandbox_base_url=sandbox_base_url)
         root.obj["host"] = host

@@ -33,10 +33,8 @@ def register(cli: click.Group) -> None:
 
         listening = bind_port(bind, port)  # first: a busy port is reported before anything starts
         overrides: dict[str, object] = {"public_url": f"http://{bind}:{port}"}
-        if sandbox:
-            overrides["dev_mode"] = True
         base_url = f"http://{bind}:{port}"
-        host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, **overrides)
+        host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, use_dev_key=False, **overrides)
         host.check_schema()
         report_failed_plugins(host)
         if sandbox:

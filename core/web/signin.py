@@ -1,7 +1,8 @@
 """The standalone server's page sign-in: ``/login`` and ``/logout``.
 
-In production a creator signs in by pasting their site's token (``tenants create`` prints it); in
-development mode (``serve --sandbox``) the page lists the demo tenants to click. Either way the
+In production a creator signs in by pasting their site's token (``tenants create`` prints it); under
+``serve --sandbox`` (``Settings.demo_sign_in``, which no environment variable sets) the page also lists
+the demo tenants to click. Either way the
 session cookie then carries ``tenant_id`` (what ``core.builtins.StandaloneIdentity`` reads). A host
 app with its own identity (the ``resolve_tenant`` hook) never sends anyone here.
 """
@@ -39,10 +40,10 @@ def login_url(request: Request) -> str:
 async def login_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
     host = host_of(request)
     demo: list[Tenant] = []
-    if host.settings.dev_mode:
+    if host.settings.demo_sign_in:
         demo = (await run_in_threadpool(host.tenants.list))[:DEMO_TENANT_LIMIT]
     return render(request, "login.html", {
-        "dev_mode": host.settings.dev_mode, "demo_tenants": demo, "error": error,
+        "demo_sign_in": host.settings.demo_sign_in, "demo_tenants": demo, "error": error,
         "next": safe_next(request.query_params.get("next")),
     }, status_code=status_code)
 
@@ -58,9 +59,9 @@ async def do_login(request: Request) -> Response:
     demo_id = str(form.get("tenant_id") or "")
     token = str(form.get("token") or "").strip()
     if demo_id:
-        if not host.settings.dev_mode:
-            return await login_page(request, error="Demo sign-in is only available in development mode "
-                                                   "(serve --sandbox). Paste your site's token instead.",
+        if not host.settings.demo_sign_in:
+            return await login_page(request, error="Demo sign-in is only available under `serve --sandbox`. "
+                                                   "Paste your site's token instead.",
                                     status_code=400)
         tenant = await run_in_threadpool(host.tenants.find, demo_id)
     elif token:

@@ -39,7 +39,7 @@ def demo(make_host, live_server, monkeypatch) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     host = make_host(registry=load_registry(REPO / "registry.toml"), real_clock=True,
-                     settings={"public_url": base_url}, sandbox_base_url=base_url)
+                     settings={"public_url": base_url, "demo_sign_in": True}, sandbox_base_url=base_url)
     for name in ("stripe_connect", "zapier"):
         record = host.plugins.records.get(name)
         assert record is not None and record.state.value == "loaded", (

@@ -13,7 +13,7 @@ from core.web.app import create_app
 
 @pytest.fixture
 def server(make_host, live_server):
-    host = make_host(plugins={"demopay": DemoPay(), "hooks": Hooks()})
+    host = make_host(plugins={"demopay": DemoPay(), "hooks": Hooks()}, settings={"demo_sign_in": True})
     host.tenants.create("Ada's Studio")
     host.tenants.create("Bob's Bakery")
     return live_server(create_app(host))

@@ -42,18 +42,18 @@ def test_an_invalid_key_is_refused_with_how_to_make_one():
 
 
 def test_a_production_start_without_keys_is_refused(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_keys=None, dev_mode=False,
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_keys=None,
                         registry_path=tmp_path / "none.toml")
     with pytest.raises(SecretsError, match="No encryption key: set INTELLECTRA_SECRET_KEYS") as info:
         Host.create(settings=settings)
     assert info.value.code == "secret_keys_missing"
 
 
-def test_dev_mode_without_keys_uses_a_throwaway_key_with_a_warning(caplog):
+def test_tests_without_keys_may_use_a_throwaway_key_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
-        box = SecretBox.from_env_value(None, allow_dev_key=True)
+        box = SecretBox.from_env_value(None, allow_throwaway_key=True)
     assert box.decrypt(box.encrypt("x")) == "x"
-    assert "throwaway development key" in caplog.text
+    assert "throwaway key" in caplog.text
 
 
 def test_the_secret_box_repr_shows_no_key():
@@ -80,7 +80,7 @@ def test_a_planted_secret_is_in_no_log_line_repr_cli_output_or_plaintext_in_the_
     from core.cli import cli
 
     monkeypatch.setenv("INTELLECTRA_DATABASE_URL", intellectra_database_url)
-    monkeypatch.setenv("INTELLECTRA_DEV", "1")
+    monkeypatch.setenv("INTELLECTRA_SECRET_KEYS", host.settings.secret_keys)
     monkeypatch.chdir(tmp_path)  # no registry.toml here: the CLI loads no plugins
     runner = CliRunner()
     for args in (["connections", "list", "--json"], ["tenants", "list", "--json"]):

@@ -17,3 +17,31 @@ def test_a_bad_max_body_bytes_names_the_variable(value):
 def test_max_body_bytes_is_read_from_the_environment():
     assert Settings.from_env({"INTELLECTRA_MAX_BODY_BYTES": "1024"}).max_body_bytes == 1024
     assert Settings.from_env({}).max_body_bytes == 512 * 1024
+
+
+def test_the_retired_dev_switch_is_refused_naming_what_replaces_each_of_its_parts():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"INTELLECTRA_DEV": "1"})
+
+    message = refused.value.message
+    assert "INTELLECTRA_DEV is no longer read" in message
+    assert "serve --sandbox" in message and "INTELLECTRA_SECRET_KEYS" in message
+    assert "INTELLECTRA_ALLOW_LOOPBACK_TARGETS=1" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("environ", [
+    {},
+    {"INTELLECTRA_ALLOW_LOOPBACK_TARGETS": "1"},
+    {"INTELLECTRA_DEMO_SIGN_IN": "1", "INTELLECTRA_SANDBOX": "1", "INTELLECTRA_DEMO": "1"},
+])
+def test_no_environment_variable_enables_demo_sign_in_or_a_throwaway_key(environ):
+    settings = Settings.from_env(environ)
+
+    assert settings.demo_sign_in is False
+    assert settings.throwaway_secret_key is False
+
+
+def test_loopback_delivery_targets_have_their_own_switch():
+    assert Settings.from_env({"INTELLECTRA_ALLOW_LOOPBACK_TARGETS": "1"}).allow_loopback_targets is True
+    assert Settings.from_env({}).allow_loopback_targets is False

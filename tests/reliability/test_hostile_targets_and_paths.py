@@ -115,7 +115,7 @@ def counter() -> Iterator[ConnectionCounter]:
 
 def test_a_name_that_resolves_to_loopback_only_at_delivery_time_is_not_contacted(
         make_host: Callable[..., Host], counter: ConnectionCounter) -> None:
-    host = make_host(settings={"dev_mode": False, "allow_loopback_targets": False})
+    host = make_host(settings={"allow_loopback_targets": False})
     tenant, _ = host.tenants.create("Rebinding")
     host.subscriptions.resolver = lambda name, port: ["93.184.216.34"]  # what the attacker's DNS says first
     host.subscriptions.subscribe(tenant.id, "zapier", event_type="member.created",

@@ -53,7 +53,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 def world(database_url: str, receiver: tuple[Receiver, str]) -> Iterator[tuple[Host, ManualClock, Receiver]]:
     """A host with its clock in the test's hand, two subscriptions at the receiver, 40 deliveries queued."""
     clock = ManualClock(datetime.now(UTC))  # starts at the wall clock, so the CLI's "now" is never ahead of it
-    settings = Settings(database_url=database_url, secret_keys=Fernet.generate_key().decode(), dev_mode=True,
+    settings = Settings(database_url=database_url, secret_keys=Fernet.generate_key().decode(),
                         allow_loopback_targets=True, registry_path=Path("/nonexistent/registry.toml"))
     host = Host.create(settings=settings, registry=parse_registry({}), migrate=False, clock=clock)
     host.pipeline.configure(delivery_timeout_seconds=TIMEOUT_SECONDS)

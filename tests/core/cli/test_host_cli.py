@@ -29,7 +29,8 @@ def workdir(tmp_path, intellectra_database_url, installed_hello_dist):
         '[plugins.greeter]\nentry_point = "greeter"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTELLECTRA_")}
     env.update(PYTHONPATH=os.pathsep.join([str(FIXTURES / "plugins"), str(installed_hello_dist)]),
-               INTELLECTRA_DATABASE_URL=intellectra_database_url, INTELLECTRA_DEV="1")
+               INTELLECTRA_DATABASE_URL=intellectra_database_url,
+               INTELLECTRA_SECRET_KEYS=Fernet.generate_key().decode())
     return tmp_path, env
 
 
@@ -113,7 +114,6 @@ class Rotation:
 @pytest.fixture
 def rotation(workdir):
     _, env = workdir
-    env.pop("INTELLECTRA_DEV")
     made = Rotation(workdir=workdir, tenant_id="", engine=create_engine(env["INTELLECTRA_DATABASE_URL"]))
     env["INTELLECTRA_SECRET_KEYS"] = made.old
     made.tenant_id = json.loads(run(workdir, "tenants", "create", "Site", "--json").stdout)["id"]

@@ -27,7 +27,7 @@ from core.host import Host
 from core.registry import RegistryConfig
 from core.settings import Settings
 
-host = Host.create(settings=Settings(database_url=sys.argv[1], dev_mode=True,
+host = Host.create(settings=Settings(database_url=sys.argv[1], throwaway_secret_key=True,
                                      registry_path=Path("/nonexistent/registry.toml")),
                    registry=RegistryConfig(), migrate=False)
 plugin = FakePlugin()

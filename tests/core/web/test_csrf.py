@@ -14,7 +14,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Every form route of the app, with what a real submission sends. A new form route must be added here.
 FORM_ROUTES: dict[str, dict[str, Any]] = {
-    "/login": {"tenant_id": "{tenant}"},
+    "/login": {"token": "{token}"},
     "/logout": {},
     "/settings/integrations/deliveries/{id}/retry": {},
     "/settings/integrations/{name}/connect": {"option": "existing", "account": "ada"},
@@ -42,14 +42,15 @@ def prepared(site: Site) -> dict[str, str]:
                                       target_url="http://127.0.0.1:9/x")
     site.host.emit(tenant.id, "member.created", {"member_id": "m", "email": "m@example.com"})
     (delivery,) = site.host.pipeline.list_deliveries(tenant_id=tenant.id)
-    return {"tenant": tenant.id, "id": delivery.id, "key_id": key.id}
+    return {"tenant": tenant.id, "id": delivery.id, "key_id": key.id, "token": site.tenants["a"][1]}
 
 
 def fill(path: str, data: dict[str, Any], values: dict[str, str]) -> tuple[str, dict[str, str]]:
     name = "hooks" if "api-keys" in path else "demopay"
     url = (path.replace("{name}", name).replace("{form}", "payment_link").replace("{id}", values["id"])
            .replace("{key_id}", values["key_id"]))
-    return url, {k: str(v).replace("{tenant}", values["tenant"]) for k, v in data.items()}
+    return url, {k: str(v).replace("{tenant}", values["tenant"]).replace("{token}", values["token"])
+                 for k, v in data.items()}
 
 
 def test_the_table_lists_every_form_route_of_the_app(site: Site):

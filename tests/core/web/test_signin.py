@@ -1,4 +1,4 @@
-"""Signing in to the page: demo sites in development mode, the site's token in production."""
+"""Signing in to the page: demo sites under ``serve --sandbox``, the site's token everywhere."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from web_support import Browser, DemoPay, Site
 from core.web.app import create_app
 
 
-def test_development_mode_lists_the_demo_sites_to_click(site: Site):
+@pytest.fixture
+def site(make_site) -> Site:
+    """A site with demo sign-in, as ``serve --sandbox`` runs it (``Settings.demo_sign_in``)."""
+    return make_site(settings={"demo_sign_in": True})
+
+
+def test_the_sandbox_lists_the_demo_sites_to_click(site: Site):
     login = site.anonymous().get("/login")
     assert login.status_code == 200
     assert "Sign in as Ada&#39;s Studio" in login.text and "Sign in as Bob&#39;s Bakery" in login.text
@@ -26,13 +32,13 @@ def test_a_demo_site_signs_in_and_lands_on_the_settings_page(site: Site):
 
 
 def test_production_signs_in_with_the_sites_token_only(make_site):
-    site = make_site(settings={"dev_mode": False})
+    site = make_site()
     browser = site.anonymous()
     login = browser.get("/login")
     assert "Demo sites" not in login.text
     assert '<input id="token" name="token" type="password"' in login.text
     demo = browser.post("/login", {"tenant_id": site.tenant("a").id})
-    assert demo.status_code == 400 and "only available in development mode" in demo.text
+    assert demo.status_code == 400 and "only available under `serve --sandbox`" in demo.text
     wrong = browser.post("/login", {"token": "itk_not_a_real_token"})
     assert wrong.status_code == 400 and "is not known here" in wrong.text
     assert "itk_not_a_real_token" not in wrong.text, "a pasted token is never echoed back"
@@ -78,7 +84,7 @@ def test_sign_out_forgets_the_site(site: Site):
 
 
 def test_the_page_works_when_the_host_app_mounts_it_under_a_prefix(make_host, live_server):
-    host = make_host(plugins={"demopay": DemoPay()})
+    host = make_host(plugins={"demopay": DemoPay()}, settings={"demo_sign_in": True})
     tenant, _ = host.tenants.create("Ada's Studio")
     url = live_server(Starlette(routes=[Mount("/host", app=create_app(host))]))
     with httpx.Client(base_url=url) as client:

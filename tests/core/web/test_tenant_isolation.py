@@ -70,7 +70,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     # A's connect in progress, finished by B: refused as another site's link
     ("GET", "/integrations/{name}/callback"): Case("page", params={"state": "{state}", "code": "granted"},
                                                    expect=frozenset({303})),
-    # sign-in: B cannot become A (production mode: no demo sign-in)
+    # sign-in: B cannot become A (no demo sign-in outside `serve --sandbox`)
     ("GET", "/login"): Case("public"),
     ("POST", "/login"): Case("page", body={"tenant_id": "{tenant}"}, expect=frozenset({400})),
     ("POST", "/logout"): Case("page", expect=frozenset({303})),
@@ -105,7 +105,7 @@ class World:
 
 @pytest.fixture
 def world(make_site) -> World:
-    site = make_site(settings={"dev_mode": False})
+    site = make_site()
     host, tenant = site.host, site.tenant("a")
     host.connect(tenant, "demopay", {"option": "existing", "account": "ada", "api_secret": "sk_a_secret_value_1"})
     key, _ = host.api_keys.create(tenant.id, "hooks", label="Ada's Zaps")

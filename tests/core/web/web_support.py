@@ -185,10 +185,11 @@ class Site:
         return Browser(client)
 
     def browser(self, who: str) -> Browser:
-        """A browser signed in as ``who``: the demo sign-in in dev mode, else with the site's token."""
+        """A browser signed in as ``who``: the demo sign-in where the site offers it, else with the site's token."""
         browser = self.anonymous()
         browser.get("/login")
-        form = {"tenant_id": self.tenant(who).id} if self.host.settings.dev_mode else {"token": self.tenants[who][1]}
+        demo = self.host.settings.demo_sign_in
+        form = {"tenant_id": self.tenant(who).id} if demo else {"token": self.tenants[who][1]}
         response = browser.post("/login", form)
         assert response.status_code == 303, response.text
         browser.get(response.headers["location"])  # signing in replaced the CSRF token; pick up the new one

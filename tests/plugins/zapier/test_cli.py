@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def run(intellectra_database_url, tmp_path):
     registry = tmp_path / "registry.toml"
     registry.write_text('[plugins.zapier]\nmodule = "plugins.zapier"\n')
     env = {**os.environ, "INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
-           "INTELLECTRA_DEV": "1"}
+           "INTELLECTRA_SECRET_KEYS": Fernet.generate_key().decode()}
     exe = shutil.which("intellectra-integrations", path=str(Path(sys.executable).parent)) or "intellectra-integrations"
 
     def run(*args: str) -> str:

@@ -11,7 +11,7 @@ ADDRESSES = {"hooks.zapier.com": [PUBLIC_IP], "evil.example": ["10.1.2.3"],
 
 @pytest.fixture
 def zapier_settings():
-    return {"dev_mode": False, "allow_loopback_targets": False}
+    return {"allow_loopback_targets": False}
 
 
 @pytest.fixture(autouse=True)

@@ -159,7 +159,7 @@ def build(url: str) -> Arena:
                             redirect_uris=[f"{base}/integrations/{STRIPE}/callback"]).start()
     clock = ManualClock(datetime.now(UTC))
     settings = Settings(database_url=url, secret_keys=Fernet.generate_key().decode(), public_url=base,
-                        dev_mode=False, allow_loopback_targets=False, session_secret="arena-session-secret-0123456789")
+                        allow_loopback_targets=False, session_secret="arena-session-secret-0123456789")
     registry = registry_dict(sandbox.url)
     registry["plugins"][STRIPE]["config"]["webhook_tolerance"] = 300
     host = Host.create(settings=settings, registry=parse_registry(registry), migrate=False, clock=clock)

@@ -79,7 +79,7 @@ const startLiveHost = async () => {
     INTELLECTRA_DATABASE_URL: `sqlite:///${path.join(dir, 'intellectra.db')}`,
     INTELLECTRA_REGISTRY: path.join(dir, 'registry.toml'),
     INTELLECTRA_SECRET_KEYS: `${crypto.randomBytes(32).toString('base64url')}=`,
-    INTELLECTRA_DEV: '1', // development settings: loopback delivery targets are allowed
+    INTELLECTRA_ALLOW_LOOPBACK_TARGETS: '1', // the test receiver listens on 127.0.0.1
     PYTHONPATH: [path.join(__dirname, 'host_app'), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
   };
   const cli = (...args) => JSON.parse(execFileSync(cliPath(), args, { env, cwd: dir, encoding: 'utf8' }));
