@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from core import Connected, ConnectError, Field, IntegrationContext, IntegrationInfo, hookimpl
 
-PRODUCTION = {"dev_mode": False, "allow_loopback_targets": False}
-DEVELOPMENT = {"dev_mode": True, "allow_loopback_targets": True}
+PRODUCTION = {"allow_loopback_targets": False}
+DEVELOPMENT = {"allow_loopback_targets": True}
 
 
 class Pinger:
