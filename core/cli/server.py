@@ -29,6 +29,7 @@ def register(cli: click.Group) -> None:
         import uvicorn
 
         from core.cli import get_host
+        from core.server_stack import uvicorn_options
         from core.web.app import create_app
 
         listening = bind_port(bind, port)  # first: a busy port is reported before anything starts
@@ -47,7 +48,8 @@ def register(cli: click.Group) -> None:
         gc.collect()
         gc.freeze()
         click.echo(f"Serving on http://{bind}:{port}/settings/integrations")
-        server = uvicorn.Server(uvicorn.Config(app, host=bind, port=port, log_level="warning", lifespan="on"))
+        server = uvicorn.Server(uvicorn.Config(app, host=bind, port=port, log_level="warning", lifespan="on",
+                                               **uvicorn_options()))
         server.run(sockets=[listening])
 
     @cli.command()
@@ -55,6 +57,7 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def worker(ctx: click.Context, once: bool) -> None:
         """Process stored events and send deliveries (run several against PostgreSQL)."""
+        from core import server_stack
         from core.cli import get_host
 
         host = get_host(ctx)
@@ -72,7 +75,7 @@ def register(cli: click.Group) -> None:
             else:
                 await host.pipeline.run_workers(stop)
 
-        asyncio.run(run())
+        server_stack.run(run())
 
 
 def bind_port(bind: str, port: int) -> socket.socket:
