@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -122,7 +123,11 @@ inbound_events = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("processed_at", UTCDateTime, nullable=True),
     UniqueConstraint("integration", "external_id"),
-    Index("ix_inbound_events_queue", "status", "next_attempt_at"),
+    # The claim's queue (core/pipeline/claims.py): pending rows only, in due order. ``status`` leads so that
+    # SQLite, which plans without statistics, sees the claim's equality and its order in this one index.
+    Index("ix_inbound_events_due", "status", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
+    Index("ix_inbound_events_status", "status", "received_at"),  # operators' listings by status
 )
 
 domain_events = Table(
@@ -174,7 +179,9 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
-    Index("ix_deliveries_queue", "status", "next_attempt_at"),
+    Index("ix_deliveries_due", "status", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
+    Index("ix_deliveries_status", "status", "created_at"),
     Index("ix_deliveries_tenant", "tenant_id", "created_at"),
 )
 
