@@ -121,9 +121,10 @@ class SendTimeGuard:
     answer is cached for ``ttl`` seconds per (scheme, host, port), the most recently used
     ``max_entries`` of them, so a busy target costs one lookup, not one per delivery, and a flood
     of distinct hosts cannot grow the cache without bound. This check gives the clear "not sent"
-    reason early; the binding one is made at connection time by :mod:`core.guarded_transport`,
-    which connects only to the addresses it has just checked, so a name that changes its answer
-    after this lookup still reaches nothing private. It is not redundant with that: targets a plugin
+    reason early; the binding one is made at connection time by :mod:`core.guarded_connector`
+    (deliveries) and :mod:`core.guarded_transport` (plugins' HTTP), which connect only to the
+    addresses they have just checked, so a name that changes its answer after this lookup still
+    reaches nothing private. It is not redundant with that: targets a plugin
     passes to ``ctx.deliver`` are checked nowhere else, and the transport checks addresses only,
     not the URL's scheme, credentials or metadata host names.
     """

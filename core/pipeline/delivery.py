@@ -1,8 +1,9 @@
 """Delivery: outbox rows → signed POSTs to their targets, retried on a schedule until delivered or dead.
 
 Per batch: claim due rows (one short transaction), POST them concurrently with one
-``httpx.AsyncClient`` (no redirects, a hard per-request deadline), then record every attempt in
-one transaction. Outcomes: 2xx ``delivered``; 410 ``cancelled`` and the subscription removed;
+``aiohttp.ClientSession`` (connections reused per target, every address checked at connection
+time by :mod:`core.guarded_connector`, no redirects, no cookies, a hard per-request deadline), then
+record every attempt in one transaction. Outcomes: 2xx ``delivered``; 410 ``cancelled`` and the subscription removed;
 429 waits for ``Retry-After``; anything else (5xx, 3xx, other 4xx, timeout, network error) waits
 for the next step of the schedule, and after the last one the row is ``dead`` — visible in
 ``deliveries list`` and re-queued by ``deliveries retry``. Nothing is dropped silently.
@@ -17,12 +18,12 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import attrs
-import httpx
 from sqlalchemy import bindparam
 
 from core.errors import ValidationFailed
-from core.guarded_transport import GuardedTransport, TargetAddressForbidden
+from core.guarded_connector import ForbiddenTargetAddress, guarded_connector
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.retry_after import parse_retry_after
 from core.pipeline.signing import Signer
@@ -37,6 +38,7 @@ log = logging.getLogger("intellectra.pipeline.delivery")
 
 DELIVERED, PENDING, DEAD, CANCELLED = "delivered", "pending", "dead", "cancelled"
 SNIPPET = 200
+REUSE_BODY_LIMIT = 64 * 1024  # an answer up to this size is read so its connection is reused; a bigger one closes it
 
 
 @attrs.frozen(kw_only=True)
@@ -75,18 +77,21 @@ class Deliverer:
         self.guard = SendTimeGuard(allow_loopback=pipeline.host.settings.allow_loopback_targets)
 
     @contextlib.asynccontextmanager
-    async def client(self) -> AsyncIterator[httpx.AsyncClient]:
-        """An HTTP client for a run of batches (connections to receivers are reused)."""
+    async def client(self) -> AsyncIterator[aiohttp.ClientSession]:
+        """An HTTP client for a run of batches (connections to receivers are reused).
+
+        No proxy from the environment, no cookie jar (one receiver's cookies never reach another).
+        """
         config = self.pipeline.config
-        limits = httpx.Limits(max_connections=config.delivery_concurrency,
-                              max_keepalive_connections=config.delivery_concurrency)
-        transport = GuardedTransport(allow_loopback=self.host.settings.allow_loopback_targets, limits=limits)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(config.delivery_timeout_seconds), transport=transport,
-                                     follow_redirects=False, trust_env=False) as client:
+        connector = guarded_connector(allow_loopback=self.host.settings.allow_loopback_targets,
+                                      limit=config.delivery_concurrency)
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+                                         timeout=aiohttp.ClientTimeout(total=config.delivery_timeout_seconds)
+                                         ) as client:
             yield client
 
     # ------------------------------------------------------------------ driving
-    async def run_batch(self, client: httpx.AsyncClient, limit: int | None = None) -> DeliveryReport:
+    async def run_batch(self, client: aiohttp.ClientSession, limit: int | None = None) -> DeliveryReport:
         rows = await asyncio.to_thread(self.claim, limit)
         if not rows:
             return DeliveryReport()
@@ -95,7 +100,7 @@ class Deliverer:
         report.claimed = len(rows)
         return report
 
-    async def drain(self, client: httpx.AsyncClient | None = None) -> DeliveryReport:
+    async def drain(self, client: aiohttp.ClientSession | None = None) -> DeliveryReport:
         """Send batches until nothing is due."""
         total = DeliveryReport()
         async with contextlib.AsyncExitStack() as stack:
@@ -116,7 +121,7 @@ class Deliverer:
                              lease=timedelta(seconds=config.delivery_lease_seconds),
                              limit=limit or config.delivery_batch_size)
 
-    async def send(self, client: httpx.AsyncClient, rows: Sequence[Any]) -> list[Attempt]:
+    async def send(self, client: aiohttp.ClientSession, rows: Sequence[Any]) -> list[Attempt]:
         gate = asyncio.Semaphore(self.pipeline.config.delivery_concurrency)
 
         async def one(row: Any) -> Attempt:
@@ -125,7 +130,7 @@ class Deliverer:
 
         return list(await asyncio.gather(*(one(r) for r in rows)))
 
-    async def _post(self, client: httpx.AsyncClient, row: Any) -> Attempt:
+    async def _post(self, client: aiohttp.ClientSession, row: Any) -> Attempt:
         timeout = self.pipeline.config.delivery_timeout_seconds
         code: int | None = None
         retry_after: str | None = None
@@ -138,25 +143,19 @@ class Deliverer:
             else:
                 url = row.target_url
             await self.guard.check(url)
-            async with asyncio.timeout(timeout):
-                request = client.build_request("POST", url, content=row.payload.encode(), headers=headers)
-                response = await client.send(request, stream=True)
-                try:
-                    code = response.status_code
-                    retry_after = response.headers.get("retry-after")
-                    if not 200 <= code < 300:
-                        snippet = await _read_snippet(response)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
+            async with asyncio.timeout(timeout), client.post(url, data=row.payload.encode(), headers=headers,
+                                                             allow_redirects=False) as response:
+                code = response.status
+                retry_after = response.headers.get("retry-after")
+                body = await _read_bounded(response)
+                if not 200 <= code < 300:
+                    snippet = _snippet(body)
+        except TimeoutError:  # asyncio's deadline, and aiohttp's own timeouts (subclasses)
             return self._outcome(row, None, f"No answer within {timeout:g} s (timed out).", None)
-        except httpx.TimeoutException:
-            return self._outcome(row, None, f"No answer within {timeout:g} s (timed out).", None)
-        except httpx.HTTPError as exc:
-            if isinstance(exc.__cause__, TargetAddressForbidden):  # checked at connect time: retried, never sent
+        except aiohttp.ClientError as exc:
+            if isinstance(exc.__cause__, ForbiddenTargetAddress):  # checked at connect time: retried, never sent
                 return self._outcome(row, None, f"Not sent: {exc.__cause__}", None)
-            return self._outcome(row, None, f"Could not reach the target: {_network_error(exc, row.target_url)}.",
-                                 None)
+            return self._outcome(row, None, f"Could not reach the target: {_network_error(exc, url)}.", None)
         except ValidationFailed as exc:  # the target resolves to a forbidden address now: retried, never sent
             return self._outcome(row, None, f"Not sent: {exc.message}", None)
         except Exception as exc:  # e.g. a secret that no key opens: record it, never lose the row
@@ -221,21 +220,27 @@ class Deliverer:
         return report
 
 
-async def _read_snippet(response: httpx.Response) -> str:
-    """The start of an error answer, for ``last_error`` (never the whole body)."""
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """The answer's body, read so the connection goes back to the pool; past ``REUSE_BODY_LIMIT`` the
+    connection is closed instead of reading on (a receiver cannot make the worker read a huge body)."""
     chunks: list[bytes] = []
     size = 0
-    with contextlib.suppress(httpx.HTTPError):
-        async for chunk in response.aiter_raw():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= SNIPPET:
-                break
-    text = b"".join(chunks)[:SNIPPET].decode("utf-8", "replace").strip()
+    async for chunk in response.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > REUSE_BODY_LIMIT:
+            response.close()
+            break
+    return b"".join(chunks)
+
+
+def _snippet(body: bytes) -> str:
+    """The start of an error answer, for ``last_error`` (never the whole body)."""
+    text = body[:SNIPPET].decode("utf-8", "replace").strip()
     return redact(" ".join(text.split()))
 
 
-def _network_error(exc: httpx.HTTPError, url: str) -> str:
+def _network_error(exc: aiohttp.ClientError, url: str) -> str:
     """What went wrong, without the target URL (it can be a secret, e.g. a Slack webhook)."""
     text = str(exc) or exc.__class__.__name__
     return redact(text.replace(url, "<target>"))

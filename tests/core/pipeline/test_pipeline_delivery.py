@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -211,3 +212,51 @@ async def test_an_unsafe_target_a_plugin_delivers_to_is_never_sent(make_fake, ta
     delivery = only_delivery(fake)
     assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 1
     assert delivery.last_error.startswith("Not sent:") and reason in delivery.last_error
+
+
+async def test_deliveries_to_one_target_reuse_its_connection(fake):
+    """Connection reuse per target is what lets deliveries keep up (bench/README.md)."""
+    from tests.core.test_guarded_connector import Receiver
+
+    counting = Receiver()
+    server = await asyncio.start_server(counting.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    fake.host.subscriptions.subscribe(fake.tenant.id, "fake", event_type="purchase.completed",
+                                      target_url=f"http://127.0.0.1:{port}/hook")
+    fake.host.pipeline.configure(delivery_concurrency=1)
+    async with server:
+        for n in range(4):
+            fake.receive(thing_paid(f"evt_{n}"))
+        report = await fake.host.pipeline.run_once()
+        server.close()
+
+    assert report.deliveries.delivered == 4
+    assert counting.connections == 1
+
+
+async def test_a_huge_answer_is_not_read_to_its_end(fake, clock):
+    """A receiver cannot make a worker read (or hold) an unbounded body: past a limit the connection is dropped."""
+
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 100000000\r\n\r\n")
+            for _ in range(200):
+                writer.write(b"x" * 65536)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(flood, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    fake.host.subscriptions.subscribe(fake.tenant.id, "fake", event_type="purchase.completed",
+                                      target_url=f"http://127.0.0.1:{port}/hook")
+    async with server:
+        await purchase(fake)
+        server.close()
+
+    delivery = only_delivery(fake)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.last_status_code == 500
+    assert delivery.last_error == "The target answered 500: " + "x" * 200
