@@ -4,8 +4,8 @@ The claim (core/pipeline/claims.py) walks ``ix_*_due`` in ``next_attempt_at`` or
 batch, whatever the table's size or statistics. The old ``(status, next_attempt_at)`` indexes are
 replaced by ``(status, received_at / created_at)``, which serve the operators' listings by status.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 19:30:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
