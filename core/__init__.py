@@ -4,6 +4,7 @@ Plugin authors import from here only (``from core import hookimpl, IntegrationIn
 everything else in ``core`` is private and may change.
 """
 
+from core.catalogue import EventCatalogue
 from core.context import IntegrationContext
 from core.devserver import DevServer
 from core.errors import (
@@ -21,7 +22,7 @@ from core.errors import (
     ValidationFailed,
     WebhookRejected,
 )
-from core.events import EVENT_TYPES, NewDomainEvent
+from core.events import CORE_EVENT_TYPES, EventType, NewDomainEvent
 from core.hookspecs import hookimpl, hookspec
 from core.host import Host
 from core.models import (
@@ -47,6 +48,7 @@ from core.models import (
     Subscription,
     Tenant,
 )
+from core.plugins import load_event_catalogue
 from core.secrets_type import Secret
 
 __version__ = "0.1.0"
@@ -64,7 +66,7 @@ async def require_tenant(request: object) -> Tenant:
 
 
 __all__ = [
-    "EVENT_TYPES",
+    "CORE_EVENT_TYPES",
     "HOST_API_VERSION",
     "ActionRequired",
     "ApiKey",
@@ -82,6 +84,8 @@ __all__ = [
     "ConnectionStatus",
     "DevServer",
     "DomainEvent",
+    "EventCatalogue",
+    "EventType",
     "Field",
     "FormWhen",
     "Host",
@@ -106,5 +110,6 @@ __all__ = [
     "WebhookRejected",
     "hookimpl",
     "hookspec",
+    "load_event_catalogue",
     "require_tenant",
 ]

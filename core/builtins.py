@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.catalogue import CORE
+from core.events import CORE_EVENT_TYPES, EventType
 from core.hookspecs import hookimpl
 from core.models import Tenant
 
@@ -11,8 +13,18 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from core.host import Host
+    from core.plugins import PluginHost
 
 SESSION_TENANT_KEY = "tenant_id"
+
+
+class CoreVocabulary:
+    """The platform's domain event types (``purchase.completed``, ``member.created``...), declared like
+    a plugin's, so they come first in every catalogue and no plugin can take them over."""
+
+    @hookimpl
+    def event_types(self) -> list[EventType]:
+        return list(CORE_EVENT_TYPES.values())
 
 
 class StandaloneIdentity:
@@ -32,6 +44,12 @@ class StandaloneIdentity:
             if isinstance(tenant_id, str):
                 return host.tenants.find(tenant_id)
         return None
+
+
+def register_core_vocabulary(plugins: PluginHost) -> None:
+    """Registered by every plugin host before anything else loads (not only a ``Host``'s), so
+    plugins loaded on their own, as the CLI does, meet core's types already taken."""
+    plugins.register_builtin(CORE, CoreVocabulary())
 
 
 def register_builtins(host: Host) -> None:

@@ -14,16 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import attrs
-import cattrs
 from sqlalchemy import Connection as DB
 from sqlalchemy import select
 
 from core.connections import connection_from_row
 from core.context import OutboundDelivery
-from core.converter import converter, format_errors
-from core.errors import ValidationFailed
-from core.events import EVENT_TYPES, NewDomainEvent
+from core.converter import converter
+from core.events import NewDomainEvent
 from core.ids import new_id
 from core.models import ConnectionState, DomainEvent, Subscription, Tenant
 from core.store.tables import connections, deliveries, domain_events, subscriptions
@@ -44,24 +41,6 @@ def envelope(event: DomainEvent) -> dict[str, Any]:
         "tenant_id": event.tenant_id,
         "data": dict(event.data),
     }
-
-
-def validate_payload(event_type: str, data: Any) -> dict[str, Any]:
-    """Check ``data`` against the type's schema; returns it normalised (defaults filled)."""
-    spec = EVENT_TYPES.get(event_type)
-    if spec is None:
-        raise ValidationFailed(f"Unknown domain event type {event_type!r}; known types: "
-                               f"{', '.join(sorted(EVENT_TYPES))}.", code="event_type_unknown")
-    if attrs.has(type(data)):
-        if not isinstance(data, spec.schema):
-            raise ValidationFailed(f"{event_type} takes a {spec.schema.__name__} payload, not {type(data).__name__}.",
-                                   code="event_payload_invalid")
-        return dict(converter.unstructure(data))
-    try:
-        return dict(converter.unstructure(converter.structure(dict(data), spec.schema)))
-    except (cattrs.BaseValidationError, cattrs.ForbiddenExtraKeysError, ValueError, TypeError) as exc:
-        raise ValidationFailed(f"Invalid {event_type} payload: " + "; ".join(format_errors(exc, "data")),
-                               code="event_payload_invalid") from exc
 
 
 def display_url(url: str) -> str:
@@ -118,14 +97,15 @@ class DomainEvents:
         SELECT of subscriptions and one INSERT of deliveries in all (not three statements per inbound
         event — a worker's batch costs three round trips). Returns the written events per item."""
         now = self.host.clock.now()
+        catalogue = self.host.event_types
         per_item: list[list[DomainEvent]] = []
         event_rows: list[dict[str, Any]] = []
         for tenant_id, new_events, inbound_event_id in batch:
             written = []
             for new in new_events:
-                data = validate_payload(new.type, new.data)  # first: it names an unknown type clearly
+                data = catalogue.validate(new.type, new.data)  # first: it names an unknown type clearly
                 written.append(DomainEvent(id=new_id("ev"), type=new.type, tenant_id=tenant_id,
-                                           version=EVENT_TYPES[new.type].version, data=data,
+                                           version=catalogue[new.type].version, data=data,
                                            occurred_at=new.occurred_at or now, source=source))
             per_item.append(written)
             event_rows.extend(dict(id=e.id, tenant_id=e.tenant_id, type=e.type, version=e.version, data=dict(e.data),
@@ -215,13 +195,11 @@ class DomainEvents:
 
     def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]:
         """A stable example of ``event_type`` in the delivered shape, for when a tenant has none yet."""
-        spec = EVENT_TYPES.get(event_type)
-        if spec is None:
-            raise ValidationFailed(f"Unknown domain event type {event_type!r}; known types: "
-                                   f"{', '.join(sorted(EVENT_TYPES))}.", code="event_type_unknown")
+        catalogue = self.host.event_types
+        spec = catalogue.require(event_type)
         example = DomainEvent(id=f"ev_example_{event_type.replace('.', '_')}", type=event_type,
                               tenant_id=tenant_id, version=spec.version,
-                              data=validate_payload(event_type, spec.example), occurred_at=EXAMPLE_TIME)
+                              data=catalogue.validate(event_type, spec.example), occurred_at=EXAMPLE_TIME)
         return envelope(example)
 
 

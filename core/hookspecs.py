@@ -10,8 +10,8 @@ Two kinds of hooks:
   ``verify_webhook``, ``handle_event``, ``diagnostics``, ``submit_card_form``) are called for *one*
   integration: the host calls only the implementation of the plugin that owns it. Your plugin never
   sees another integration's calls, so it never needs to check a name.
-* **Broadcast** hooks (``integration_info``, ``on_domain_event``, ``web_routes``, ``dev_servers``,
-  ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
+* **Broadcast** hooks (``integration_info``, ``event_types``, ``on_domain_event``, ``web_routes``,
+  ``dev_servers``, ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
   ``perform_action``) are answered by the first implementation that returns a value.
 
 Every hook may accept only the arguments it needs (pluggy matches them by name). A hook that
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from core.context import IntegrationContext
     from core.devserver import DevServer
-    from core.events import NewDomainEvent
+    from core.events import EventType, NewDomainEvent
     from core.host import Host
     from core.models import (
         CardFormResult,
@@ -93,6 +93,36 @@ def integration_info() -> IntegrationInfo:
       paid offer"; their submissions reach ``submit_card_form``.
 
     Must not do I/O. Raising here marks the plugin failed.
+    """
+
+
+@hookspec
+def event_types() -> Sequence[EventType]:
+    """Declare the domain event types your plugin adds to the platform's vocabulary (broadcast).
+
+    Called once when the plugin loads, right after ``integration_info``. Return a list of
+    :class:`core.EventType`, one per type your handlers emit that core does not already have:
+
+    * ``name`` — dotted lowercase words; start it with your integration's name
+      (``acme_pay.sale_held``) so it cannot collide with anyone else's;
+    * ``title`` and ``description`` — what creators and operators read (Zapier shows the title as
+      "New <title>");
+    * ``version`` — the payload schema's version, starting at 1. Within a version fields are only
+      ever added (with defaults); renaming or removing one is a new version;
+    * ``schema`` — the attrs class of the payload; every emitted event is validated against it
+      (payloads are converted with cattrs, so use JSON-able field types);
+    * ``example`` — a payload that fits the schema, listing every field: trigger samples show it
+      before a site has real events, and docs are generated from it.
+
+    The host assembles the deployment's catalogue from core's types and every plugin's: your types
+    are then accepted by ``host.emit``, by ``NewDomainEvent`` results of ``handle_event``, by
+    subscriptions (Zapier offers one trigger per type) and listed by
+    ``intellectra-integrations events types``. Core's vocabulary (``purchase.completed``,
+    ``dispute.opened``, ``member.created``...) is not yours to declare: emit it with core's schema.
+    A name another plugin (or core) already declares, an invalid name or an example that does not
+    fit the schema fails *your* plugin with the reason in ``plugins list``; the owner keeps the type
+    and the host keeps running. Must not do I/O. Return ``[]`` (or leave the hook out) if your
+    plugin only emits core's types.
     """
 
 

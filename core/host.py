@@ -18,6 +18,7 @@ from sqlalchemy import Connection as DB
 
 from core import card_forms
 from core.apikeys import ApiKeys
+from core.catalogue import EventCatalogue
 from core.clock import Clock, SystemClock
 from core.connect_flow import ConnectFlow, ConnectOutcome
 from core.connections import Connections
@@ -92,6 +93,11 @@ class Host:
             plugins.load_registry(registry if registry is not None else load_registry(settings.registry_path),
                                   only=plugin_filter)
         return host
+
+    @property
+    def event_types(self) -> EventCatalogue:
+        """The deployment's domain event types (core's and the loaded plugins'), by name."""
+        return self.plugins.catalogue
 
     def check_schema(self) -> None:
         if not is_up_to_date(self.store.engine):

@@ -15,6 +15,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,12 +26,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from core import hookspecs
+from core.builtins import register_core_vocabulary
+from core.catalogue import EventCatalogue
 from core.converter import converter, format_errors
 from core.devserver import DevServer
 from core.errors import ConfigError, IntellectraError, PluginError, PluginNotLoaded
 from core.models import HOST_API_VERSION, IntegrationInfo
 from core.redact import redact, register_secret
-from core.registry import NAME_RE, PluginEntry, RegistryConfig, plugin_filter_from_env, resolve_env
+from core.registry import NAME_RE, PluginEntry, RegistryConfig, load_registry, plugin_filter_from_env, resolve_env
 from core.secrets_type import Secret
 
 log = logging.getLogger("intellectra.plugins")
@@ -123,8 +126,11 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        self.catalogue = EventCatalogue()
+        """The deployment's domain event types: core's, then each loaded plugin's (``event_types``)."""
         self._callers: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        register_core_vocabulary(self)
 
     # ----------------------------------------------------------------- loading
     def load_registry(self, registry: RegistryConfig, *, only: set[str] | None = None) -> None:
@@ -198,7 +204,8 @@ class PluginHost:
             check_host_version(info.requires_host, name)
             raw_config = {**(config or {}), **self._start_dev_servers(name, plugin)}
             plugin_config = structure_config(info, raw_config, f"{where}.config")
-        except Exception as exc:
+            self.catalogue.declare(name, self._declared_event_types(plugin))
+        except Exception as exc:  # declare() is last and adds all or nothing: no types to withdraw here
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             self._invalidate()
@@ -236,8 +243,9 @@ class PluginHost:
                 log.warning("could not stop %s: %s", server.name, _describe(exc))
 
     def register_builtin(self, name: str, plugin: object) -> None:
-        """Built-in behaviour (default identity, ...) is a plugin on the same hooks."""
+        """Built-in behaviour (core's vocabulary, default identity...) is a plugin on the same hooks."""
         self.pm.register(plugin, name=name)
+        self.catalogue.declare(name, self._declared_event_types(plugin))
         self._invalidate()
         self.records[name] = PluginRecord(name=name, source="builtin", state=PluginState.LOADED, builtin=True,
                                           plugin=plugin)
@@ -246,6 +254,7 @@ class PluginHost:
         plugin = self.pm.get_plugin(name)
         if plugin is not None:
             self.pm.unregister(plugin)
+        self.catalogue.withdraw(name)
         self.records.pop(name, None)
         self._invalidate()
 
@@ -271,6 +280,10 @@ class PluginHost:
             raise PluginError(f"declares name {info.name!r} but is registered as {name!r}; "
                               "make the registry key (or entry point name) match IntegrationInfo.name")
         return info
+
+    def _declared_event_types(self, plugin: object) -> object:
+        impls = [i for i in self.pm.hook.event_types.get_hookimpls() if i.plugin is plugin]
+        return impls[0].function() if impls else None
 
     def _record(self, name: str, source: str, state: PluginState, **fields: Any) -> PluginRecord:
         record = PluginRecord(name=name, source=source, state=state, **fields)
@@ -357,6 +370,18 @@ class PluginHost:
                 caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
                 self._callers[key] = caller
         return caller
+
+
+def load_event_catalogue(registry_path: Path | None = None) -> tuple[EventCatalogue, dict[str, str]]:
+    """The event catalogue of the deployment a ``registry.toml`` describes (default: the environment's),
+    loading its plugins without a database or a host — for generators such as the Zapier app's.
+
+    Also returns the plugins that failed to load, with why: their event types are missing.
+    """
+    plugins = PluginHost()
+    plugins.load_registry(load_registry(registry_path))
+    failed = {r.name: r.error or "" for r in plugins.records.values() if r.state is PluginState.FAILED}
+    return plugins.catalogue, failed
 
 
 def _source(entry: PluginEntry, entry_points: Mapping[str, importlib.metadata.EntryPoint]) -> str:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from core.domain import subscription_from_row
 from core.errors import NotFound, ValidationFailed
-from core.events import EVENT_TYPES
 from core.ids import new_id
 from core.models import Subscription
 from core.store.tables import deliveries, subscriptions
@@ -48,16 +47,12 @@ class Subscriptions:
                 secret=self.host.secrets.encrypt(secret), filters=filters, created_at=sub.created_at))
         return sub, secret
 
-    @staticmethod
-    def check_filters(event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    def check_filters(self, event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
         """``filters`` as a dict if each names a field of ``event_type``'s payload with a plain value.
 
         The rule subscriptions are held to, for anything that filters the same way (e.g. trigger samples).
         """
-        spec = EVENT_TYPES.get(event_type)
-        if spec is None:
-            raise ValidationFailed(f"Unknown event {event_type!r}; choose one of {', '.join(sorted(EVENT_TYPES))}.",
-                                   code="event_type_unknown")
+        spec = self.host.event_types.require(event_type)
         checked = dict(filters or {})
         known = {f.name for f in attrs.fields(spec.schema)}
         for key, value in checked.items():

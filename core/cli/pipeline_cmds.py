@@ -1,4 +1,5 @@
-"""``events`` and ``deliveries``: see what the pipeline did, replay events, re-queue deliveries.
+"""``events`` and ``deliveries``: see what the pipeline did, replay events, re-queue deliveries, and
+the domain event types the deployment knows (``events types``).
 
 Listings never print payloads or full target URLs: a target URL can itself be a credential (a
 Slack incoming webhook), so only its scheme and host are shown. ``events show ID`` prints one
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import click
 from rich.progress import Progress
 
@@ -54,7 +56,21 @@ def register(cli: click.Group) -> None:
 
     @cli.group()
     def events() -> None:
-        """Inbound webhook events: list, show, replay, prune."""
+        """Inbound webhook events (list, show, replay, prune) and the domain event types (types)."""
+
+    @events.command("types")
+    @json_option
+    def events_types(as_json: bool) -> None:
+        """The domain event types this deployment knows: core's, then each loaded plugin's."""
+        from core.cli import _preloaded
+        from core.plugins import load_event_catalogue
+
+        loaded = _preloaded.get("plugins")
+        catalogue = loaded.catalogue if loaded is not None else load_event_catalogue()[0]
+        rows = [{"name": name, "version": spec.version, "title": spec.title, "declared_by": catalogue.owner(name),
+                 "fields": [f.name for f in attrs.fields(spec.schema)]} for name, spec in catalogue.items()]
+        emit_listing(rows, ["name", "version", "declared_by", "title"], as_json=as_json,  # fields: in --json
+                     title="Domain event types", key="event_types")
 
     @events.command("list")
     @click.option("--status", type=EVENT_STATUSES, help="Only events in this state.")

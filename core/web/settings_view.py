@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import attrs
 
 from core.card_forms import is_shown
-from core.events import EVENT_TYPES
 from core.host import Host
 from core.models import (
     ApiKey,
@@ -117,6 +116,12 @@ def target_host(url: str) -> str:
     return urlsplit(url).hostname or "(unknown)"
 
 
+def event_title(host: Host, event_type: str) -> str:
+    """The catalogue's title; the bare name for a type no loaded plugin declares any more."""
+    spec = host.event_types.get(event_type)
+    return spec.title if spec is not None else event_type
+
+
 def card_for(host: Host, tenant: Tenant, record: PluginRecord) -> Card:
     info = record.info
     assert info is not None
@@ -126,9 +131,8 @@ def card_for(host: Host, tenant: Tenant, record: PluginRecord) -> Card:
     active = connection is not None and connection.is_active
     api = Capability.API_KEYS in info.capabilities
     keys = host.api_keys.list(tenant.id, integration=record.name) if api else []
-    subs = [SubscriptionRow(id=s.id, event_type=s.event_type,
-                            event_title=EVENT_TYPES[s.event_type].title if s.event_type in EVENT_TYPES
-                            else s.event_type, target_host=target_host(s.target_url), created_at=s.created_at)
+    subs = [SubscriptionRow(id=s.id, event_type=s.event_type, event_title=event_title(host, s.event_type),
+                            target_host=target_host(s.target_url), created_at=s.created_at)
             for s in (subscriptions_of(host, tenant.id, record.name) if api else [])]
     if connection is None and not can_connect_at_all and api:
         state, label = ("connected", f"{len(keys)} active key{'s' if len(keys) != 1 else ''}") if keys else (
@@ -173,7 +177,7 @@ def summarize(event: DomainEvent, titles: Mapping[str, str]) -> str:
 
 def event_rows(host: Host, tenant: Tenant) -> list[EventRow]:
     titles = {r.name: r.info.title for r in host.plugins.loaded() if r.info}
-    return [EventRow(id=e.id, type=e.type, title=EVENT_TYPES[e.type].title if e.type in EVENT_TYPES else e.type,
+    return [EventRow(id=e.id, type=e.type, title=event_title(host, e.type),
                      summary=summarize(e, titles), occurred_at=e.occurred_at, source=e.source)
             for e in recent_events(host, tenant.id, limit=EVENTS_SHOWN)]
 

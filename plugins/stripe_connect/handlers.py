@@ -2,6 +2,11 @@
 
 Events arrive late, twice or out of order: account events re-fetch the account; money events are facts
 Stripe does not take back (a refund is its own event), so their snapshot is what happened.
+
+Money events fill core's generic provider fields: ``provider_account`` is the connected account,
+``payment_reference`` the charge (what Stripe's refunds and disputes name, so they match their
+purchase), and ``provider_refs`` Stripe's other ids: ``checkout_session`` and ``payment_intent`` on a
+purchase, ``payment_intent`` on a refund or dispute (docs/plugins/stripe_connect.md).
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ def _occurred(event: StoredEvent) -> datetime | None:
     return datetime.fromtimestamp(created, UTC) if isinstance(created, int) else None
 
 
-def _ids(event: StoredEvent) -> dict[str, Any]:
-    return {"provider": PROVIDER, "account_id": event.account, "livemode": bool(event.livemode)}
+def _provider(event: StoredEvent, **refs: str | None) -> dict[str, Any]:
+    """Who the money event is from: core's generic provider fields (``refs`` without the missing ids)."""
+    return {"provider": PROVIDER, "provider_account": event.account, "livemode": bool(event.livemode),
+            "provider_refs": {name: value for name, value in refs.items() if value}}
 
 
 # -- the connection ------------------------------------------------------------------------------------------
@@ -112,10 +119,8 @@ def checkout_completed(ctx: IntegrationContext, event: StoredEvent,
         "buyer_email": details.get("email") or obj.get("customer_email"),
         "amount": int(obj.get("amount_total") or 0),
         "currency": str(obj.get("currency") or ""),
-        "checkout_session_id": obj.get("id"),
-        "payment_intent_id": payment_intent,
-        "charge_id": _latest_charge(ctx, event, payment_intent),
-        **_ids(event),
+        "payment_reference": _latest_charge(ctx, event, payment_intent),
+        **_provider(event, checkout_session=obj.get("id"), payment_intent=payment_intent),
     })]
 
 
@@ -142,13 +147,12 @@ def charge_refunded(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[st
     _check_tenant(ctx, metadata)
     billing = obj.get("billing_details") or {}
     return [NewDomainEvent(type="purchase.refunded", occurred_at=_occurred(event), data={
-        "charge_id": obj.get("id"),
+        "payment_reference": obj.get("id"),
         "amount_refunded": int(obj.get("amount_refunded") or 0),
         "currency": str(obj.get("currency") or ""),
-        "payment_intent_id": _id_of(obj.get("payment_intent")),
         "offer_id": metadata.get(OFFER_ID_KEY),
         "buyer_email": billing.get("email") or obj.get("receipt_email"),
-        **_ids(event),
+        **_provider(event, payment_intent=_id_of(obj.get("payment_intent"))),
     })]
 
 
@@ -157,12 +161,12 @@ def _dispute(domain_type: str) -> Handler:
         """Recorded and forwarded: disputes are the creator's business, the platform does not intervene."""
         return [NewDomainEvent(type=domain_type, occurred_at=_occurred(event), data={
             "dispute_id": obj.get("id"),
-            "charge_id": _id_of(obj.get("charge")),
+            "payment_reference": _id_of(obj.get("charge")),
             "amount": int(obj.get("amount") or 0),
             "currency": str(obj.get("currency") or ""),
             "reason": obj.get("reason"),
             "status": str(obj.get("status") or ""),
-            **_ids(event),
+            **_provider(event, payment_intent=_id_of(obj.get("payment_intent"))),
         })]
 
     return handler
@@ -177,7 +181,7 @@ def _payout(domain_type: str) -> Handler:
             "status": str(obj.get("status") or ""),
             "arrival_date": obj.get("arrival_date"),
             "failure_message": obj.get("failure_message"),
-            **_ids(event),
+            **_provider(event),
         })]
 
     return handler

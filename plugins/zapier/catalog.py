@@ -1,25 +1,33 @@
 """The trigger and action catalogue the Zapier app is built from, generated from the Python side.
 
-``app/catalog.json`` (read by the JavaScript app) and the trigger reference in
-``docs/plugins/zapier.md`` are written from ``core.EVENT_TYPES`` and the action input classes, so the
-app, the docs and the host never drift; a test fails when either file is stale. Regenerate with::
+One trigger per type in the deployment's event catalogue (core's types and every loaded plugin's),
+one action per action input class. ``app/catalog.json`` (read by the JavaScript app) and the trigger
+reference in ``docs/plugins/zapier.md`` are written from the catalogue of the deployment a
+``registry.toml`` describes, so the app, the docs and the host never drift; a test fails when
+either file is stale for this repository's registry. Regenerate with::
 
-    python -m plugins.zapier.catalog --write
+    python -m plugins.zapier.catalog --write                      # this repository: app + docs
+    python -m plugins.zapier.catalog --registry /etc/intellectra/registry.toml --catalog app/catalog.json
+
+(the second for a deployment whose plugins declare event types of their own). The same triggers are
+served live at ``GET /api/zapier/triggers``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from core import EVENT_TYPES
+from core import EventCatalogue, EventType, load_event_catalogue
 from plugins.zapier.actions import ACTIONS
 from plugins.zapier.info import NAME
 
@@ -51,25 +59,33 @@ def _fields(cls: type[Any]) -> list[attrs.Attribute[Any]]:
     return list(attrs.fields(attrs.resolve_types(cls)))
 
 
-def trigger(event_type: str) -> dict[str, Any]:
-    spec = EVENT_TYPES[event_type]
+def _data_output_fields(field: attrs.Attribute[Any], value: Any) -> list[dict[str, str]]:
+    """Zapier flattens nested objects as ``data__<field>__<key>``: one output field per key of the example."""
+    if isinstance(value, Mapping):
+        return [{"key": f"data__{field.name}__{key}", "label": f"{_label(field.name)}: {_label(key).capitalize()}",
+                 "type": "string"} for key in value]
+    return [{"key": f"data__{field.name}", "label": _label(field.name), "type": _zapier_type(field.type)}]
+
+
+def trigger(spec: EventType, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The trigger for one event type; ``data`` is its example as the host delivers it (defaults filled)."""
+    event_type = spec.name
     fields = _fields(spec.schema)
     sample = {"id": f"ev_example_{event_type.replace('.', '_')}", "type": event_type, "version": spec.version,
-              "occurred_at": EXAMPLE_TIME, "tenant_id": EXAMPLE_TENANT,
-              "data": {f.name: spec.example.get(f.name, None if f.default is attrs.NOTHING else f.default)
-                       for f in fields}}
+              "occurred_at": EXAMPLE_TIME, "tenant_id": EXAMPLE_TENANT, "data": dict(data)}
     output = [{"key": "id", "label": "Event ID", "type": "string"},
               {"key": "type", "label": "Event type", "type": "string"},
               {"key": "version", "label": "Payload version", "type": "integer"},
               {"key": "occurred_at", "label": "Occurred at", "type": "datetime"},
               {"key": "tenant_id", "label": "Site ID", "type": "string"}]
-    output += [{"key": f"data__{f.name}", "label": _label(f.name), "type": _zapier_type(f.type)} for f in fields]
+    output += [out for f in fields for out in _data_output_fields(f, data.get(f.name))]
     filters = [{"key": f.name, "label": _label(f.name), "required": False,
                 "helpText": f"Only trigger for this {_label(f.name).lower()} (leave empty for all)."}
                for f in fields if f.name in FILTERABLE]
     return {"key": event_type.replace(".", "_"), "event": event_type, "version": spec.version,
             "noun": spec.title.split()[0], "label": f"New {spec.title}",
-            "description": f"Triggers when a {event_type} event happens on your site ({spec.title.lower()}).",
+            "description": f"Triggers when a {event_type} event happens on your site ({spec.title.lower()}). "
+                           f"{spec.description}".strip(),
             "filters": filters, "sample": sample, "output_fields": output}
 
 
@@ -83,20 +99,21 @@ def action(name: str) -> dict[str, Any]:
             "sample": {"action": name, "status": "done"}}
 
 
-def build() -> dict[str, Any]:
+def build(catalogue: EventCatalogue) -> dict[str, Any]:
+    """The app's catalogue for a deployment whose event catalogue is ``catalogue`` (``host.event_types``)."""
     return {"integration": NAME,
             "generated_by": "python -m plugins.zapier.catalog --write",
-            "triggers": [trigger(t) for t in EVENT_TYPES],
+            "triggers": [trigger(spec, catalogue.validate(name, spec.example)) for name, spec in catalogue.items()],
             "actions": [action(a) for a in ACTIONS]}
 
 
-def render_catalog() -> str:
-    return json.dumps(build(), indent=2) + "\n"
+def render_catalog(catalogue: EventCatalogue) -> str:
+    return json.dumps(build(catalogue), indent=2) + "\n"
 
 
-def render_docs_section() -> str:
+def render_docs_section(catalogue: EventCatalogue) -> str:
     lines = [DOCS_START, ""]
-    for t in build()["triggers"]:
+    for t in build(catalogue)["triggers"]:
         filters = ", ".join(f"`{f['key']}`" for f in t["filters"]) or "none"
         lines += [f"### {t['label']} (`{t['event']}`, version {t['version']})", "",
                   f"{t['description']} Zapier trigger key `{t['key']}`; filters: {filters}.", "",
@@ -105,21 +122,32 @@ def render_docs_section() -> str:
     return "\n".join(lines)
 
 
-def docs_with_section(text: str) -> str:
+def docs_with_section(text: str, catalogue: EventCatalogue) -> str:
     start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END)
-    return text[:start] + render_docs_section() + text[end:]
+    return text[:start] + render_docs_section(catalogue) + text[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--registry", type=Path,
+                        help="The deployment's registry.toml (default: $INTELLECTRA_REGISTRY or ./registry.toml).")
     parser.add_argument("--write", action="store_true", help="Write app/catalog.json and the docs section.")
+    parser.add_argument("--catalog", type=Path, help="Write the catalogue to this file (and nothing else).")
     args = parser.parse_args(argv)
-    if not args.write:
-        sys.stdout.write(render_catalog())
-        return 0
-    CATALOG_PATH.write_text(render_catalog())
-    DOCS_PATH.write_text(docs_with_section(DOCS_PATH.read_text()))
-    print(f"Wrote {CATALOG_PATH} and the trigger reference in {DOCS_PATH}.")
+    logging.getLogger("intellectra.plugins").disabled = True  # failures are reported below, once
+    catalogue, failed = load_event_catalogue(args.registry)
+    for name, error in failed.items():
+        print(f"warning: plugin {name} did not load, so its event types are not in the catalogue: {error}",
+              file=sys.stderr)
+    if args.catalog:
+        args.catalog.write_text(render_catalog(catalogue))
+        print(f"Wrote {args.catalog}.")
+    elif args.write:
+        CATALOG_PATH.write_text(render_catalog(catalogue))
+        DOCS_PATH.write_text(docs_with_section(DOCS_PATH.read_text(), catalogue))
+        print(f"Wrote {CATALOG_PATH} and the trigger reference in {DOCS_PATH}.")
+    else:
+        sys.stdout.write(render_catalog(catalogue))
     return 0
 
 

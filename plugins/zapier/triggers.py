@@ -7,9 +7,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import EVENT_TYPES, NotFound
+from core import NotFound
 from plugins.zapier.auth import Caller
 from plugins.zapier.routing import ZapierApi
+
+
+async def trigger_list(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    """The deployment's triggers, one per type in its event catalogue (core's and its plugins'), each
+    exactly as ``app/catalog.json`` defines it: an app built for this deployment has the same list."""
+    from plugins.zapier import catalog  # imported here: `python -m plugins.zapier.catalog` must run it first
+
+    return JSONResponse({"triggers": catalog.build(api.host.event_types)["triggers"]})
 
 
 async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
@@ -20,8 +28,9 @@ async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
     example (same shape, carrying the filter values), so the Zap editor always has fields to map.
     """
     event = request.path_params["event"]
-    if event not in EVENT_TYPES:
-        raise NotFound(f"There is no trigger for {event!r}; triggers exist for {', '.join(sorted(EVENT_TYPES))}.",
+    catalogue = api.host.event_types
+    if event not in catalogue:
+        raise NotFound(f"There is no trigger for {event!r}; triggers exist for {', '.join(sorted(catalogue))}.",
                        code="event_type_unknown")
     filters = api.host.subscriptions.check_filters(event, {k: v for k, v in request.query_params.items() if v != ""})
     events = api.host.events
@@ -36,4 +45,5 @@ async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
 
 
 def routes(api: ZapierApi) -> list[Route]:
-    return [api.route("/api/zapier/triggers/{event}/sample", sample, methods=["GET"])]
+    return [api.route("/api/zapier/triggers", trigger_list, methods=["GET"]),
+            api.route("/api/zapier/triggers/{event}/sample", sample, methods=["GET"])]

@@ -51,7 +51,7 @@ def test_one_delivery_per_matching_subscription(host, tenant, recorder):
     rows = recorder.deliveries()
     assert sorted(r.target_url for r in rows) == ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"]
     body = json.loads(rows[0].payload)
-    assert body["id"] == event.id and body["type"] == "purchase.completed" and body["version"] == 1
+    assert body["id"] == event.id and body["type"] == "purchase.completed" and body["version"] == 2
     assert body["data"]["offer_title"] == "Watercolour basics"
     assert all(r.status == "pending" and r.secret for r in rows)
 

@@ -180,10 +180,10 @@ def running_site(site_venv: PluginVenv, tmp_path_factory: pytest.TempPathFactory
 
 EMIT_SALE = """
 import sys
-from core.events import EVENT_TYPES
+from core.events import CORE_EVENT_TYPES
 from core.host import Host
 host = Host.create()
-event = host.emit(sys.argv[1], "purchase.completed", EVENT_TYPES["purchase.completed"].example)
+event = host.emit(sys.argv[1], "purchase.completed", CORE_EVENT_TYPES["purchase.completed"].example)
 host.close()
 print(event.id)
 """

@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from test_slack_conformance import load_example
 
-from core import EVENT_TYPES
+from core import CORE_EVENT_TYPES
 
 
 def test_the_webhook_url_is_not_on_disk_in_clear_after_a_sale_was_posted(make_host, live_server):
@@ -27,7 +27,7 @@ def test_the_webhook_url_is_not_on_disk_in_clear_after_a_sale_was_posted(make_ho
     tenant, _ = host.tenants.create("Ada's Watercolours")
     url = f"{receiver}/services/T0001/B0001/secret-token"
     host.connect(tenant, "slack", {"webhook_url": url})
-    host.emit(tenant.id, "purchase.completed", EVENT_TYPES["purchase.completed"].example)
+    host.emit(tenant.id, "purchase.completed", CORE_EVENT_TYPES["purchase.completed"].example)
     asyncio.run(host.pipeline.run_once())
     with host.store.read() as c:
         rows = [tuple(r) for table in ("deliveries", "connections")

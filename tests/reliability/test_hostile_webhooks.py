@@ -290,7 +290,7 @@ def test_an_event_for_another_tenants_account_reaches_only_that_tenant(arena: Ar
     assert arena.host.events.list(arena.a.id, limit=200) == a_events
     assert arena.host.pipeline.list_deliveries(tenant_id=arena.a.id, limit=200) == a_deliveries
     [purchase] = [e for e in arena.host.events.list(arena.b.id, limit=200)
-                  if e.data.get("checkout_session_id") == made["data"]["object"]["id"]]
+                  if e.data.get("provider_refs", {}).get("checkout_session") == made["data"]["object"]["id"]]
     assert purchase.tenant_id == arena.b.id
 
 

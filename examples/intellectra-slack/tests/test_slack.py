@@ -6,14 +6,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from core import EVENT_TYPES, ConnectError, ConnectionState
+from core import CORE_EVENT_TYPES, ConnectError, ConnectionState
 from core.testing import free_port
 
 import intellectra_slack
 from intellectra_slack import SlackConfig, check_webhook_url, escape, money
 
-SALE = EVENT_TYPES["purchase.completed"].example
-DISPUTE = EVENT_TYPES["dispute.opened"].example
+SALE = CORE_EVENT_TYPES["purchase.completed"].example
+DISPUTE = CORE_EVENT_TYPES["dispute.opened"].example
 
 
 def run_workers_once(host) -> None:
@@ -121,7 +121,7 @@ def test_a_dispute_is_posted_with_what_to_do(slack_host, site, fake_slack):
 def test_events_it_does_not_observe_are_not_posted(slack_host, site, fake_slack, recorder):
     slack_host.connect(site, "slack", {"webhook_url": fake_slack.webhook_url()})
 
-    slack_host.emit(site.id, "payout.paid", EVENT_TYPES["payout.paid"].example)
+    slack_host.emit(site.id, "payout.paid", CORE_EVENT_TYPES["payout.paid"].example)
 
     assert slack_deliveries(recorder) == []
 

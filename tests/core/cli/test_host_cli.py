@@ -26,7 +26,8 @@ def workdir(tmp_path, intellectra_database_url, installed_hello_dist):
         '[plugins.hello]\nmodule = "hello_module"\n'
         '[plugins.broken]\nmodule = "broken_import"\n'
         '[plugins.future]\nmodule = "future_host"\nenabled = false\n'
-        '[plugins.greeter]\nentry_point = "greeter"\n')
+        '[plugins.greeter]\nentry_point = "greeter"\n'
+        '[plugins.courier]\nmodule = "courier_module"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTELLECTRA_")}
     env.update(PYTHONPATH=os.pathsep.join([str(FIXTURES / "plugins"), str(installed_hello_dist)]),
                INTELLECTRA_DATABASE_URL=intellectra_database_url,
@@ -57,6 +58,18 @@ def test_plugins_list_json_shows_name_version_source_state_and_error(workdir):
 def test_plugins_list_prints_a_table_for_people(workdir):
     out = run(workdir, "plugins", "list", check=False).stdout
     assert "hello" in out and "failed" in out and "loaded" in out
+
+
+def test_events_types_lists_the_deployments_catalogue_with_who_declared_each_type(workdir):
+    listed = json.loads(run(workdir, "events", "types", "--json").stdout)["event_types"]
+    by_name = {t["name"]: t for t in listed}
+    assert by_name["courier.parcel_shipped"] == {"name": "courier.parcel_shipped", "version": 1,
+                                                 "title": "Parcel shipped", "declared_by": "courier",
+                                                 "fields": ["parcel_id", "carrier_reference"]}
+    assert (by_name["purchase.completed"]["declared_by"], by_name["purchase.completed"]["version"]) == ("core", 2)
+    assert listed[-1]["name"] == "courier.parcel_shipped", "core's vocabulary first, then each plugin's"
+    table = run(workdir, "events", "types").stdout
+    assert "courier.parcel_shipped" in table and "member.created" in table
 
 
 def test_tenants_create_prints_an_id_and_a_token_once_and_list_never_shows_it(workdir):

@@ -120,7 +120,7 @@ class FakePlugin:
         return [NewDomainEvent(type="purchase.completed", data={
             "offer_id": "off_1", "offer_title": "Watercolour basics", "buyer_email": data["email"],
             "amount": data["amount"], "currency": data["currency"], "provider": "fake",
-            "account_id": event.account})]
+            "provider_account": event.account})]
 
 
 @attrs.define

@@ -32,8 +32,9 @@ def latest(world: StripeWorld, event_type: str, account: str) -> dict[str, Any]:
     return events[-1]
 
 
-def data_of(event: NewDomainEvent) -> dict[str, Any]:
-    return dict(event.data)
+def validated(world: StripeWorld, event: NewDomainEvent) -> dict[str, Any]:
+    """The payload as the host writes it: checked against the catalogue's schema for its type."""
+    return world.host.event_types.validate(event.type, event.data)
 
 
 def paid_purchase(world: StripeWorld) -> tuple[Site, str, dict[str, Any]]:
@@ -142,21 +143,24 @@ def test_a_late_deauthorization_after_reconnecting_is_ignored(stripe_world: Stri
 
 
 # -- money ---------------------------------------------------------------------------------------------------------
-def test_a_paid_checkout_is_a_purchase_with_offer_buyer_amount_and_stripe_ids(stripe_world: StripeWorld) -> None:
+def test_a_paid_checkout_is_a_purchase_with_offer_buyer_amount_and_generic_provider_references(
+        stripe_world: StripeWorld) -> None:
     site, account_id, offer = paid_purchase(stripe_world)
     completed = latest(stripe_world, "checkout.session.completed", account_id)
+    charge = latest(stripe_world, "charge.succeeded", account_id)["data"]["object"]
 
     [purchase], _ = handle(stripe_world, site, completed)
 
     assert purchase.type == "purchase.completed"
-    data = data_of(purchase)
+    data = validated(stripe_world, purchase)
     assert data["offer_id"] == offer["id"]
     assert data["offer_title"] == "Watercolour basics"
     assert data["buyer_email"] == "grace@example.com"
     assert (data["amount"], data["currency"]) == (4900, "usd")
-    assert data["checkout_session_id"] == completed["data"]["object"]["id"]
-    assert data["payment_intent_id"].startswith("pi_") and data["charge_id"].startswith("ch_")
-    assert (data["account_id"], data["livemode"], data["provider"]) == (account_id, False, "stripe")
+    assert (data["provider"], data["provider_account"], data["livemode"]) == ("stripe", account_id, False)
+    assert data["payment_reference"] == charge["id"], "the charge: what Stripe's refunds and disputes name"
+    assert data["provider_refs"] == {"checkout_session": completed["data"]["object"]["id"],
+                                     "payment_intent": charge["payment_intent"]}
 
 
 def test_a_completed_but_unpaid_checkout_is_not_a_purchase_yet(stripe_world: StripeWorld) -> None:
@@ -177,9 +181,11 @@ def test_a_refunded_charge_is_a_refunded_purchase(stripe_world: StripeWorld) -> 
     [refund], _ = handle(stripe_world, site, latest(stripe_world, "charge.refunded", account_id))
 
     assert refund.type == "purchase.refunded"
-    assert data_of(refund)["charge_id"] == charge_id
-    assert data_of(refund)["amount_refunded"] == 4900
-    assert data_of(refund)["offer_id"] == offer["id"]
+    data = validated(stripe_world, refund)
+    assert data["payment_reference"] == charge_id, "the same reference as the purchase it refunds"
+    assert (data["amount_refunded"], data["offer_id"]) == (4900, offer["id"])
+    assert (data["provider"], data["provider_account"], data["livemode"]) == ("stripe", account_id, False)
+    assert data["provider_refs"]["payment_intent"].startswith("pi_")
 
 
 def test_disputes_are_recorded_as_opened_and_closed(stripe_world: StripeWorld) -> None:
@@ -191,9 +197,14 @@ def test_disputes_are_recorded_as_opened_and_closed(stripe_world: StripeWorld) -
     [opened], _ = handle(stripe_world, site, latest(stripe_world, "charge.dispute.created", account_id))
     [closed], _ = handle(stripe_world, site, latest(stripe_world, "charge.dispute.closed", account_id))
 
-    assert (opened.type, data_of(opened)["reason"], data_of(opened)["charge_id"]) == (
+    opened_data, closed_data = validated(stripe_world, opened), validated(stripe_world, closed)
+    assert (opened.type, opened_data["reason"], opened_data["payment_reference"]) == (
         "dispute.opened", "fraudulent", charge_id)
-    assert (closed.type, data_of(closed)["status"]) == ("dispute.closed", "won")
+    assert (opened_data["dispute_id"], opened_data["provider"], opened_data["provider_account"]) == (
+        dispute["id"], "stripe", account_id)
+    assert opened_data["provider_refs"]["payment_intent"].startswith("pi_")
+    assert (closed.type, closed_data["status"], closed_data["payment_reference"]) == (
+        "dispute.closed", "won", charge_id)
 
 
 @pytest.mark.parametrize("outcome", ["paid", "failed"])
@@ -205,10 +216,11 @@ def test_payouts_become_payout_events(stripe_world: StripeWorld, outcome: str) -
     [event], _ = handle(stripe_world, site, latest(stripe_world, f"payout.{outcome}", account_id))
 
     assert event.type == f"payout.{outcome}"
-    assert (data_of(event)["payout_id"], data_of(event)["amount"], data_of(event)["status"]) == (
-        payout["id"], 120000, outcome)
+    data = validated(stripe_world, event)
+    assert (data["payout_id"], data["amount"], data["status"]) == (payout["id"], 120000, outcome)
+    assert (data["provider"], data["provider_account"], data["livemode"]) == ("stripe", account_id, False)
     if outcome == "failed":
-        assert data_of(event)["failure_message"]
+        assert data["failure_message"]
 
 
 def test_a_late_purchase_from_an_accounts_previous_site_never_reaches_the_site_that_connected_it_since(

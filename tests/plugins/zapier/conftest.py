@@ -64,9 +64,16 @@ def zapier_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
+def other_plugins() -> dict[str, object]:
+    """Plugins the deployment loads besides Zapier (override to add one, e.g. with event types of its own)."""
+    return {}
+
+
+@pytest.fixture
 def zapier_host(make_host: Callable[..., Host], host_app: FakeHostApp, zapier_config: dict[str, Any],
-                zapier_settings: dict[str, Any]) -> Host:
-    host = make_host(plugins={"zapier": zapier_plugin}, config={"zapier": zapier_config}, settings=zapier_settings)
+                zapier_settings: dict[str, Any], other_plugins: dict[str, object]) -> Host:
+    host = make_host(plugins={"zapier": zapier_plugin, **other_plugins}, config={"zapier": zapier_config},
+                     settings=zapier_settings)
     host.plugins.register_builtin("fake_host_app", host_app)
     return host
 

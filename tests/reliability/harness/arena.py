@@ -202,7 +202,7 @@ def _equip(arena: Arena, tenant: Tenant) -> None:
     tenant.hook_id = hook.json()["id"]
     event = arena.host.emit(tenant.id, "purchase.completed", {
         "offer_id": "off_1", "offer_title": "Course", "buyer_email": "b@example.com", "amount": 100,
-        "currency": "usd", "provider": "stripe", "account_id": tenant.account})
+        "currency": "usd", "provider": "stripe", "provider_account": tenant.account})
     tenant.event_id = event.id
     [delivery] = arena.host.pipeline.list_deliveries(tenant_id=tenant.id, limit=1)
     tenant.delivery_id = delivery.id

@@ -79,7 +79,7 @@ def read(engine: Engine) -> Ledger:
         purchases=len(purchases),
         purchases_per_inbound=Counter(per_inbound.get(r.id, 0) for r in inbound_rows),
         inbound_without_purchase=sum(1 for r in inbound_rows if r.id not in per_inbound),
-        purchase_sessions=frozenset(p.data.get("checkout_session_id") for p in purchases),
+        purchase_sessions=frozenset((p.data.get("provider_refs") or {}).get("checkout_session") for p in purchases),
         deliveries=len(delivery_rows),
         deliveries_by_status=dict(Counter(r.status for r in delivery_rows)),
         delivery_ids=frozenset(r.id for r in delivery_rows),
