@@ -30,6 +30,13 @@ describe('the Intellectra Zapier app', () => {
     assert.deepEqual(Object.keys(App.creates), ['create_member', 'enroll_member', 'unenroll_member', 'add_tag']);
   });
 
+  it('defines exactly the triggers the host it talks to lists (its event catalogue)', async () => {
+    const catalog = require('../catalog.json');
+    const response = await fetch(`${live.baseUrl}/api/zapier/triggers`, { headers: { 'x-api-key': live.apiKey } });
+    assert.equal(response.status, 200);
+    assert.deepEqual((await response.json()).triggers, catalog.triggers);
+  });
+
   it('authenticates with the API key and names the connection after the site', async () => {
     const me = await appTester(App.authentication.test, { authData });
     assert.equal(me.id, live.tenant.id);
