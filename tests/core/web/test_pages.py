@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import attrs
 import pytest
 from web_support import DASHBOARD, SECRET_VALUE, Site
 
-from core import ConnectionState, ConnectionStatus
+from core import ConnectionState, ConnectionStatus, EventType, IntegrationInfo, hookimpl
 
 
 def card(page: str, name: str) -> str:
@@ -194,6 +195,31 @@ def test_recent_events_are_listed_in_plain_words(site: Site):
     assert "Member created" in events and "member_id: mem_1" in events
     assert "Integration connected" in events and "Demo Pay: Connected." in events
     assert events.index("Member created") < events.index("Integration connected"), "newest first"
+
+
+def test_an_event_of_a_plugins_own_type_is_listed_by_its_title_and_by_name_once_the_plugin_is_gone(site: Site):
+    @attrs.frozen(kw_only=True)
+    class ParcelShipped:
+        parcel_id: str
+
+    class Courier:
+        @hookimpl
+        def integration_info(self):
+            return IntegrationInfo(name="courier", title="Courier", description="Ships parcels.")
+
+        @hookimpl
+        def event_types(self):
+            return [EventType(name="courier.parcel_shipped", title="Parcel shipped", version=1, schema=ParcelShipped,
+                              example={"parcel_id": "par_1"})]
+
+    site.host.plugins.register("courier", Courier())
+    site.host.emit(site.tenant("a").id, "courier.parcel_shipped", {"parcel_id": "par_7"})
+    events = html.unescape(site.browser("a").page()).split('id="events"', 1)[1]
+    assert "Parcel shipped" in events and "parcel_id: par_7" in events
+
+    site.host.plugins.unregister("courier")
+    events = html.unescape(site.browser("a").page()).split('id="events"', 1)[1]
+    assert "Parcel shipped" not in events and "courier.parcel_shipped" in events
 
 
 def test_failed_deliveries_can_be_retried_from_the_page(site: Site):
