@@ -100,7 +100,7 @@ def integration_info() -> IntegrationInfo:
 def event_types() -> Sequence[EventType]:
     """Declare the domain event types your plugin adds to the platform's vocabulary (broadcast).
 
-    Called once when the plugin loads, right after ``integration_info``. Return a list of
+    Called once when the plugin loads, after ``integration_info`` and its config are checked. Return a list of
     :class:`core.EventType`, one per type your handlers emit that core does not already have:
 
     * ``name`` — dotted lowercase words; start it with your integration's name
