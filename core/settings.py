@@ -39,6 +39,8 @@ class Settings:
     """Delivery targets on 127.0.0.1 are accepted (``INTELLECTRA_ALLOW_LOOPBACK_TARGETS=1``, or the sandbox)."""
     max_body_bytes: int = 512 * 1024
     session_secret: str | None = attrs.field(default=None, repr=False)
+    metrics_token: str | None = attrs.field(default=None, repr=False)
+    """Bearer token for ``GET /metrics``; unset: the endpoint answers 404."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,6 +55,7 @@ class Settings:
             allow_loopback_targets=env.get("INTELLECTRA_ALLOW_LOOPBACK_TARGETS") == "1",
             max_body_bytes=_positive_int(env, "INTELLECTRA_MAX_BODY_BYTES", 512 * 1024),
             session_secret=env.get("INTELLECTRA_SESSION_SECRET") or None,
+            metrics_token=env.get("INTELLECTRA_METRICS_TOKEN") or None,
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from core.pipeline.signing import Signer
 from core.redact import redact, register_secret
 from core.store.tables import deliveries
 from core.targets import SendTimeGuard
+from core.telemetry import inbound_ids_for, traced_delivery
 
 if TYPE_CHECKING:
     from core.pipeline import Pipeline
@@ -123,10 +124,11 @@ class Deliverer:
 
     async def send(self, client: aiohttp.ClientSession, rows: Sequence[Any]) -> list[Attempt]:
         gate = asyncio.Semaphore(self.pipeline.config.delivery_concurrency)
+        inbound_ids = await inbound_ids_for(self.host, rows)
 
         async def one(row: Any) -> Attempt:
             async with gate:
-                return await self._post(client, row)
+                return await traced_delivery(row, inbound_ids, lambda: self._post(client, row))
 
         return list(await asyncio.gather(*(one(r) for r in rows)))
 

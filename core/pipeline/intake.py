@@ -23,6 +23,7 @@ from core.models import InboundEvent, InboundRequest
 from core.pipeline.group_commit import GroupCommitWriter, insert_events
 from core.pipeline.metrics import UNKNOWN, Metrics
 from core.redact import redact
+from core.telemetry import note_stored, traced_intake
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -68,6 +69,7 @@ class Intake:
         self.writer = GroupCommitWriter(lambda: host.store.engine, max_group=max_group)
 
     # ------------------------------------------------------------------ the two entry points
+    @traced_intake
     async def receive(self, integration: str, body: bytes, headers: Mapping[str, str]) -> IntakeResult:
         """Verify, store (group commit, off the event loop) and answer. Never raises for bad input."""
         try:
@@ -79,6 +81,7 @@ class Intake:
             return self._refused(integration, self._store_down(exc))
         return self._accepted(integration, rows, inserted)
 
+    @traced_intake
     def receive_sync(self, integration: str, body: bytes, headers: Mapping[str, str]) -> IntakeResult:
         """The same as :meth:`receive` for synchronous callers: stores in the calling thread."""
         try:
@@ -179,6 +182,7 @@ class Intake:
 
     # ------------------------------------------------------------------ answers
     def _accepted(self, integration: str, rows: Sequence[dict[str, Any]], inserted: set[str]) -> IntakeResult:
+        note_stored(rows, inserted)
         received = len(inserted)
         duplicates = len(rows) - received
         self.metrics.incr("intake", "accepted", integration, by=received)

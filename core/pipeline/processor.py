@@ -37,6 +37,7 @@ from core.pipeline.leases import LeaseKeeper
 from core.pipeline.rows import stored_event_from_row
 from core.redact import redact
 from core.store.tables import connections, inbound_events, tenants
+from core.telemetry import traced_handling
 from core.tenants import tenant_from_row
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class Processor:
         routes = self._routes(events)
 
         def one(event: StoredEvent) -> Handled:
-            return self._handle_one(event, *routes.get((event.integration, event.account), (None, None)))
+            return traced_handling(event, lambda: self._handle_one(
+                event, *routes.get((event.integration, event.account), (None, None))))
 
         threads = self.pipeline.config.handler_concurrency
         if threads == 1 or len(events) == 1:

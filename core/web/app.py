@@ -23,6 +23,7 @@ from core.web.errors import EXCEPTION_HANDLERS
 from core.web.health import healthz
 from core.web.identity import session_secret
 from core.web.limits import BodySizeLimit, RejectNul
+from core.web.metrics import metrics
 from core.web.webhooks import receive_webhook
 
 log = logging.getLogger("intellectra.web")
@@ -75,6 +76,7 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/webhooks/{name}", receive_webhook, methods=["POST"]),
         *api.ROUTES,
         *tenant_api.ROUTES,

@@ -146,11 +146,12 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
         page("POST", "/settings/integrations/zapier/api-keys/{b.api_key_id}/revoke"), "refused-page"),
 }
 """Routes that act for nobody in particular, so there is no other tenant to reach: the health check, the
-OpenAPI document, sign-in (the token *is* the identity), the callback (tested in test_hostile_connect.py),
-the webhook endpoint (signed by the provider; test_hostile_webhooks.py) and the static files."""
-NOT_TENANT_SCOPED = {("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/"), ("GET", "/login"),
-                     ("POST", "/login"), ("POST", "/logout"), ("GET", "/integrations/{name}/callback"),
-                     ("POST", "/webhooks/{name}")}
+metrics (the operator's token; labels name integrations, never tenants), the OpenAPI document, sign-in (the
+token *is* the identity), the callback (tested in test_hostile_connect.py), the webhook endpoint (signed by the
+provider; test_hostile_webhooks.py) and the static files."""
+NOT_TENANT_SCOPED = {("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/"),
+                     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+                     ("GET", "/integrations/{name}/callback"), ("POST", "/webhooks/{name}")}
 
 
 def app_routes(arena: Arena) -> set[tuple[str, str]]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from core.cli import cli
@@ -212,7 +213,7 @@ def run(intellectra_database_url, tmp_path):
     registry = tmp_path / "registry.toml"
     registry.write_text("")
     env = {"INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
-           "INTELLECTRA_DEV": "1"}
+           "INTELLECTRA_SECRET_KEYS": Fernet.generate_key().decode()}
 
     def invoke(*args):
         return CliRunner().invoke(cli, list(args), env=env)

@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     # no tenant data at all
     ("GET", "/healthz"): Case("public"),
     ("GET", "/openapi.json"): Case("public"),
+    ("GET", "/metrics"): Case("public", expect=frozenset({404})),  # no token configured; labels name no tenant
     ("POST", "/webhooks/{name}"): Case("public", body={"id": "evt_1"}, expect=frozenset({400, 404, 501})),
 }
 

@@ -1,0 +1,196 @@
+"""Metrics and traces of the event pipeline, kept here so each stage's code carries one line for them.
+
+**Metrics** are prometheus_client counters and histograms (``GET /metrics``, :mod:`core.web.metrics`).
+With ``PROMETHEUS_MULTIPROC_DIR`` set, every process on the machine (``serve``, ``worker``) writes its
+values to files there and ``/metrics`` adds them up; without it, ``/metrics`` shows its own process.
+
+**Traces** go through ``opentelemetry-api``: every span is a no-op until the operator installs and
+configures an SDK. One span per stage, each carrying the ids that link the stages of one event:
+
+    intellectra.intake        intellectra.integration, intellectra.inbound_event.ids (the events stored)
+    intellectra.handle_event  intellectra.inbound_event.id, intellectra.event.type, intellectra.outcome
+    intellectra.deliver       intellectra.delivery.id, intellectra.domain_event.id, intellectra.inbound_event.id
+
+A stage runs in another process than the one before (a worker handles what ``serve`` stored), so
+the ids, not a parent span, are what ties a trace together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+if TYPE_CHECKING:
+    from core.pipeline.delivery import Attempt
+    from core.pipeline.intake import Intake, IntakeResult
+    from core.pipeline.processor import Handled
+
+TRACER = "intellectra"
+UNKNOWN = "(unknown)"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+"""This process's metrics (``/metrics`` reads the multiprocess files instead when they are configured)."""
+
+INTAKE_REQUESTS = Counter("intellectra_intake_requests", "Webhook requests by integration and outcome: "
+                          "accepted, or the refusal's code (signature_invalid, store_unavailable...)",
+                          ["integration", "outcome"], registry=REGISTRY)
+INTAKE_EVENTS = Counter("intellectra_intake_events", "Events in accepted webhook requests: stored or duplicate",
+                        ["integration", "outcome"], registry=REGISTRY)
+INTAKE_SECONDS = Histogram("intellectra_intake_seconds", "Time to verify, store and answer a webhook request",
+                           ["integration"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
+HANDLED = Counter("intellectra_handler_outcomes", "Inbound events handled, by integration and outcome: processed, "
+                  "ignored, retry or failed", ["integration", "outcome"], registry=REGISTRY)
+HANDLING_SECONDS = Histogram("intellectra_handler_seconds", "Time an integration's handle_event took",
+                             ["integration"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
+DELIVERIES = Counter("intellectra_delivery_outcomes", "Delivery attempts by integration and outcome: delivered, "
+                     "retry, dead or cancelled", ["integration", "outcome"], registry=REGISTRY)
+DELIVERY_SECONDS = Histogram("intellectra_delivery_seconds", "Time one delivery attempt took (POST and answer)",
+                             ["integration"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
+
+DELIVERY_OUTCOME = {"delivered": "delivered", "pending": "retry", "dead": "dead", "cancelled": "cancelled"}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracer() -> trace.Tracer:
+    """Looked up per span (a few µs), so an SDK configured after import, or swapped in tests, is used."""
+    return trace.get_tracer(TRACER)
+
+
+def tracing_enabled() -> bool:
+    """Whether spans are recorded: an SDK is configured (extra work for span attributes only then)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
+# ---------------------------------------------------------------------------------------------- intake
+
+def traced_intake(receive: F) -> F:
+    """Wraps ``Intake.receive`` / ``receive_sync``: a span, the latency and the outcome of each request."""
+    if inspect.iscoroutinefunction(receive):
+        @functools.wraps(receive)
+        async def receive_async(intake: Intake, integration: str, *args: Any, **kwargs: Any) -> Any:
+            name = _known(intake, integration)
+            with _intake_span(name) as finish:
+                return finish(await receive(intake, integration, *args, **kwargs))
+
+        return receive_async  # type: ignore[return-value]
+
+    @functools.wraps(receive)
+    def receive_sync(intake: Intake, integration: str, *args: Any, **kwargs: Any) -> Any:
+        name = _known(intake, integration)
+        with _intake_span(name) as finish:
+            return finish(receive(intake, integration, *args, **kwargs))
+
+    return receive_sync  # type: ignore[return-value]
+
+
+@contextmanager
+def _intake_span(integration: str) -> Iterator[Callable[[IntakeResult], IntakeResult]]:
+    started = time.perf_counter()
+    with tracer().start_as_current_span("intellectra.intake", kind=SpanKind.SERVER,
+                                        attributes={"intellectra.integration": integration}) as span:
+        def finish(result: IntakeResult) -> IntakeResult:
+            INTAKE_SECONDS.labels(integration).observe(time.perf_counter() - started)
+            if result.ok:
+                INTAKE_REQUESTS.labels(integration, "accepted").inc()
+                INTAKE_EVENTS.labels(integration, "stored").inc(result.body.get("received", 0))
+                INTAKE_EVENTS.labels(integration, "duplicate").inc(result.body.get("duplicates", 0))
+            else:
+                code = str(result.body.get("error", {}).get("code", "error"))
+                INTAKE_REQUESTS.labels(integration, code).inc()
+                span.set_status(StatusCode.ERROR, code)
+            span.set_attribute("http.response.status_code", result.status_code)
+            return result
+
+        yield finish
+
+
+def note_stored(rows: Sequence[Mapping[str, Any]], inserted: set[str]) -> None:
+    """On the intake span: the ids of the inbound events this request stored (duplicates left out)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("intellectra.inbound_event.ids", [r["id"] for r in rows if r["id"] in inserted])
+
+
+def _known(intake: Intake, integration: str) -> str:
+    """The label for ``integration``: a name anyone can POST to must not grow the metrics without bound."""
+    record = intake.host.plugins.records.get(integration)
+    return integration if record is not None and not record.builtin else UNKNOWN
+
+
+# ---------------------------------------------------------------------------------------------- handling
+
+def traced_handling(event: Any, handle: Callable[[], Handled]) -> Handled:
+    """Run one event's handler (``handle``) in a span; count its outcome and time it."""
+    started = time.perf_counter()
+    attributes = {"intellectra.integration": event.integration, "intellectra.inbound_event.id": event.id,
+                  "intellectra.event.type": event.type, "intellectra.attempt": event.attempts}
+    with tracer().start_as_current_span("intellectra.handle_event", kind=SpanKind.CONSUMER,
+                                        attributes=attributes) as span:
+        handled = handle()
+        HANDLING_SECONDS.labels(event.integration).observe(time.perf_counter() - started)
+        HANDLED.labels(event.integration, handled.outcome).inc()
+        span.set_attribute("intellectra.outcome", handled.outcome)
+        if handled.tenant is not None:
+            span.set_attribute("intellectra.tenant.id", handled.tenant.id)
+        if handled.outcome in ("retry", "failed"):
+            span.set_status(StatusCode.ERROR, handled.error or handled.outcome)
+        return handled
+
+
+# ---------------------------------------------------------------------------------------------- delivery
+
+async def inbound_ids_for(host: Any, rows: Sequence[Any]) -> dict[str, str]:
+    """``{domain event id: inbound event id}`` for a batch's deliveries; asked (off the event loop) only
+    while tracing is on, so an untraced host pays nothing for it."""
+    wanted = sorted({r.domain_event_id for r in rows if r.domain_event_id})
+    if not wanted or not tracing_enabled():
+        return {}
+
+    def query() -> dict[str, str]:
+        from sqlalchemy import select
+
+        from core.store.tables import domain_events
+
+        with host.store.read() as c:
+            return {r.id: r.inbound_event_id for r in c.execute(
+                select(domain_events.c.id, domain_events.c.inbound_event_id).where(domain_events.c.id.in_(wanted)))
+                if r.inbound_event_id}
+
+    return await asyncio.to_thread(query)
+
+
+async def traced_delivery(row: Any, inbound_ids: Mapping[str, str], send: Callable[[], Awaitable[Attempt]]
+                          ) -> Attempt:
+    """Run one delivery attempt (``send``) in a span; count its outcome and time it."""
+    started = time.perf_counter()
+    attributes: dict[str, Any] = {"intellectra.integration": row.integration, "intellectra.delivery.id": row.id,
+                                  "intellectra.event.type": row.event_type, "intellectra.tenant.id": row.tenant_id,
+                                  "intellectra.attempt": row.attempts + 1}
+    if row.domain_event_id:
+        attributes["intellectra.domain_event.id"] = row.domain_event_id
+        if row.domain_event_id in inbound_ids:
+            attributes["intellectra.inbound_event.id"] = inbound_ids[row.domain_event_id]
+    span: Span
+    with tracer().start_as_current_span("intellectra.deliver", kind=SpanKind.PRODUCER,
+                                        attributes=attributes) as span:
+        attempt = await send()
+        DELIVERY_SECONDS.labels(row.integration).observe(time.perf_counter() - started)
+        outcome = DELIVERY_OUTCOME.get(attempt.status, attempt.status)
+        DELIVERIES.labels(row.integration, outcome).inc()
+        span.set_attribute("intellectra.outcome", outcome)
+        if attempt.status_code is not None:
+            span.set_attribute("http.response.status_code", attempt.status_code)
+        if outcome in ("retry", "dead"):
+            span.set_status(StatusCode.ERROR, attempt.error or outcome)
+        return attempt
