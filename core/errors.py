@@ -3,7 +3,9 @@
     IntellectraError                 base of everything the host raises on purpose
     ├── ConfigError                  registry.toml or environment is wrong (names the key path)
     ├── PluginError                  a plugin misbehaved: import, hooks, declaration, version
-    │   └── PluginNotLoaded          an addressed call to an integration that is not loaded
+    │   ├── PluginNotLoaded          an addressed call to an integration that is not loaded
+    │   ├── PluginBusy               every thread of the plugin's lane stayed busy past the budget (503)
+    │   └── PluginTimeout            a plugin's call ran past its time budget (504)
     ├── SecretsError                 no key, or a ciphertext no configured key can open
     ├── ConnectError                 connecting failed in a way the creator should read
     │   └── ConnectStateError        forged, expired, reused or other-tenant connect state
@@ -56,6 +58,16 @@ class PluginError(IntellectraError):
 class PluginNotLoaded(PluginError):
     code = "integration_not_loaded"
     http_status = 404
+
+
+class PluginBusy(PluginError):
+    code = "plugin_busy"
+    http_status = 503
+
+
+class PluginTimeout(PluginError):
+    code = "plugin_timeout"
+    http_status = 504
 
 
 class SecretsError(IntellectraError):

@@ -219,7 +219,10 @@ def verify_webhook(ctx: IntegrationContext, request: InboundRequest) -> Sequence
 
     Raise :class:`core.WebhookRejected` (``http_status`` 400 or 401) for a bad or missing
     signature, a timestamp outside the tolerance or a malformed body; nothing is stored. Keep it
-    fast: no network, no database.
+    fast: no network, no database. It runs on your plugin's own threads (like every hook a web
+    request reaches), so a slow verification holds up only your webhooks; one that takes longer
+    than the host's budget (``INTELLECTRA_PLUGIN_TIMEOUT``) is answered 504 and recorded against
+    your plugin, and the sender retries.
     """
 
 

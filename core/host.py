@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from sqlalchemy import Connection as DB
@@ -27,6 +27,7 @@ from core.domain import DomainEvents
 from core.errors import ConfigError, IntellectraError, PluginError
 from core.guarded_transport import guarded_client
 from core.models import CardFormResult, Connection, DomainEvent, Tenant
+from core.plugin_pool import PluginPool
 from core.plugins import PluginHost
 from core.rate_limits import RateLimits
 from core.redact import install_log_redaction
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from core.pipeline import Pipeline
 
 log = logging.getLogger("intellectra.host")
+T = TypeVar("T")
 
 
 class Host:
@@ -111,6 +113,25 @@ class Host:
         return guarded_client(allow_loopback=self.settings.allow_loopback_targets)
 
     @cached_property
+    def plugin_pool(self) -> PluginPool:
+        """Where plugin code called from async code runs: a capped lane of threads per plugin."""
+        return PluginPool(max_calls=self.settings.plugin_concurrency,
+                          budget_seconds=self.settings.plugin_timeout_seconds,
+                          on_overrun=self.plugins.record_overrun, describe=self.plugins.describe_lane)
+
+    async def run_plugin_code(self, integration: str | None, what: str, fn: Callable[..., T], /,
+                              *args: Any, **kwargs: Any) -> T:
+        """Await ``fn(*args, **kwargs)``, blocking code that calls ``integration``'s hooks (``None``: the
+        host app's hooks), on that plugin's lane of threads instead of the event loop.
+
+        For async callers (web handlers, intake): one slow plugin then holds only its own lane's
+        threads. Raises :class:`core.errors.PluginBusy` (503) or :class:`core.errors.PluginTimeout`
+        (504) when the call runs out of its time budget (``INTELLECTRA_PLUGIN_TIMEOUT``); either is
+        recorded against the plugin.
+        """
+        return await self.plugin_pool.run(self.plugins.lane_of(integration), what, fn, *args, **kwargs)
+
+    @cached_property
     def pipeline(self) -> Pipeline:
         from core.pipeline import Pipeline
 
@@ -129,6 +150,8 @@ class Host:
         self.plugins.stop_dev_servers()
         if "pipeline" in self.__dict__:
             self.pipeline.close()
+        if "plugin_pool" in self.__dict__:
+            self.plugin_pool.close()
         if "http" in self.__dict__:
             self.http.close()
         self.store.dispose()

@@ -39,6 +39,8 @@ from core.secrets_type import Secret
 log = logging.getLogger("intellectra.plugins")
 ENTRY_POINT_GROUP = "intellectra.integrations"
 MAX_RECORDED_ERRORS = 20
+HOST_APP_LANE = "(host app)"
+"""The lane of the host app's own hooks (``resolve_tenant``, ``perform_action``); no plugin name looks like it."""
 
 
 class PluginState(enum.StrEnum):
@@ -348,6 +350,29 @@ class PluginHost:
                     self.record_runtime_error(record, hook, exc)
                 log.error("plugin %s failed in %s: %s", record.name, hook, _describe(exc))
         return results
+
+    def lane_of(self, name: str | None) -> str:
+        """The thread lane for code calling ``name``'s hooks: its own when it is a loaded integration,
+        else the host app's (which keeps lanes to the loaded plugins, whatever names requests carry)."""
+        record = self.records.get(name) if name is not None else None
+        if record is None or record.builtin or record.state is not PluginState.LOADED:
+            return HOST_APP_LANE
+        return record.name
+
+    def describe_lane(self, lane: str) -> str:
+        """Who owns ``lane``, for messages: ``"The Stripe integration"`` or ``"The site's own code"``."""
+        record = self.records.get(lane)
+        if lane == HOST_APP_LANE or record is None:
+            return "The site's own code"
+        return f"The {record.info.title if record.info else record.name} integration"
+
+    def record_overrun(self, lane: str, what: str, error: IntellectraError) -> None:
+        """A call ran out of its time budget: recorded against the plugin (``plugins list``, ``/healthz``)."""
+        record = self.records.get(lane)
+        log.warning("%s ran out of its time budget in %s: %s", lane, what, error.code)
+        if record is not None:
+            record.runtime_errors.append(f"{what}: {error.message}")
+            del record.runtime_errors[:-MAX_RECORDED_ERRORS]
 
     def record_runtime_error(self, record: PluginRecord, hook: str, exc: BaseException) -> PluginError:
         text = f"{hook}: {_describe(exc)}"

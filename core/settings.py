@@ -41,6 +41,10 @@ class Settings:
     session_secret: str | None = attrs.field(default=None, repr=False)
     metrics_token: str | None = attrs.field(default=None, repr=False)
     """Bearer token for ``GET /metrics``; unset: the endpoint answers 404."""
+    plugin_concurrency: int = 8
+    """How many calls one plugin may run at once from web requests and intake (its lane's threads)."""
+    plugin_timeout_seconds: float = 30.0
+    """How long a web request or webhook waits for one plugin call before answering 504."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -56,12 +60,14 @@ class Settings:
             max_body_bytes=_positive_int(env, "INTELLECTRA_MAX_BODY_BYTES", 512 * 1024),
             session_secret=env.get("INTELLECTRA_SESSION_SECRET") or None,
             metrics_token=env.get("INTELLECTRA_METRICS_TOKEN") or None,
+            plugin_concurrency=_positive_int(env, "INTELLECTRA_PLUGIN_CONCURRENCY", 8, unit="calls"),
+            plugin_timeout_seconds=_positive_number(env, "INTELLECTRA_PLUGIN_TIMEOUT", 30.0, unit="seconds"),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, *, unit: str = "bytes") -> int:
     raw = env.get(name) or ""
     if not raw:
         return default
@@ -70,5 +76,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ConfigError(f"{name} must be a whole number of bytes above 0, not {raw!r}.", code="config_invalid")
+        raise ConfigError(f"{name} must be a whole number of {unit} above 0, not {raw!r}.", code="config_invalid")
+    return value
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float, *, unit: str) -> float:
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be a number of {unit} above 0 (e.g. 30 or 2.5), not {raw!r}.",
+                          code="config_invalid")
     return value

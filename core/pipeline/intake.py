@@ -17,7 +17,7 @@ import attrs
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
 
-from core.errors import IntellectraError, PluginError, WebhookRejected
+from core.errors import IntellectraError, PluginBusy, PluginError, PluginTimeout, WebhookRejected
 from core.ids import new_id
 from core.models import InboundEvent, InboundRequest
 from core.pipeline.group_commit import GroupCommitWriter, insert_events
@@ -71,12 +71,18 @@ class Intake:
     # ------------------------------------------------------------------ the two entry points
     @traced_intake
     async def receive(self, integration: str, body: bytes, headers: Mapping[str, str]) -> IntakeResult:
-        """Verify, store (group commit, off the event loop) and answer. Never raises for bad input."""
+        """Verify (on the plugin's lane of threads), store (group commit) and answer, all off the event
+        loop: a slow ``verify_webhook`` holds up only its own integration. Never raises for bad input."""
         try:
-            rows = self._verified_rows(integration, body, headers)
+            self._integration(integration, need_verify=True)
+            rows = await self.host.run_plugin_code(integration, "verify_webhook", self._verified_rows,
+                                                   integration, body, headers)
             inserted = await self.writer.submit_async(rows)
         except Refused as refusal:
             return self._refused(integration, refusal)
+        except (PluginBusy, PluginTimeout) as exc:  # out of its time budget: the sender should try again
+            return self._refused(integration, Refused(exc.http_status, exc.code, exc.message,
+                                                      headers={"Retry-After": "5"}))
         except SQLAlchemyError as exc:
             return self._refused(integration, self._store_down(exc))
         return self._accepted(integration, rows, inserted)

@@ -56,8 +56,8 @@ async def connect(request: Request) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     form = await read_form_or_json(request)
-    outcome = await run_in_threadpool(host.connect, tenant, name, form, base_url=base_url_of(request),
-                                      actor=f"tenant:{tenant.id}")
+    outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form,
+                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
     if outcome.redirect_url:
         return JSONResponse({"redirect_url": outcome.redirect_url})
     return JSONResponse({"connection": connection_json(outcome.connection)}, status_code=201)
@@ -69,8 +69,9 @@ async def callback(request: Request) -> Response:
     name = request.path_params["name"]
     try:
         tenant = await require_tenant(request)
-        outcome = await run_in_threadpool(host.complete_connect, tenant, name, dict(request.query_params),
-                                          base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+        outcome = await host.run_plugin_code(name, "complete_connect", host.complete_connect, tenant, name,
+                                             dict(request.query_params), base_url=base_url_of(request),
+                                             actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         return _back_to_settings(request, "error", exc.message, code=exc.code, status=exc.http_status)
     if outcome.redirect_url:
@@ -98,8 +99,9 @@ def _back_to_settings(request: Request, kind: str, message: str, *, code: str, s
 async def disconnect(request: Request) -> Response:
     tenant = await require_tenant(request)
     host = host_of(request)
-    connection = await run_in_threadpool(host.disconnect, tenant, request.path_params["name"],
-                                         actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
+    name = request.path_params["name"]
+    connection = await host.run_plugin_code(name, "disconnect", host.disconnect, tenant, name,
+                                            actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
     return JSONResponse({"connection": connection_json(connection)})
 
 
@@ -107,8 +109,9 @@ async def status(request: Request) -> Response:
     tenant = await require_tenant(request)
     host = host_of(request)
     refresh = request.query_params.get("refresh", "").lower() in ("1", "true", "yes")
-    connection = await run_in_threadpool(host.status, tenant, request.path_params["name"], refresh=refresh,
-                                         base_url=base_url_of(request))
+    name = request.path_params["name"]
+    connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=refresh,
+                                            base_url=base_url_of(request))
     return JSONResponse({"connection": connection_json(connection)})
 
 
@@ -117,9 +120,10 @@ async def submit_card_form(request: Request) -> Response:
     tenant = await require_tenant(request)
     host = host_of(request)
     values = await read_form_or_json(request)
-    result = await run_in_threadpool(host.submit_card_form, tenant, request.path_params["name"],
-                                     request.path_params["form"], values, base_url=base_url_of(request),
-                                     actor=f"tenant:{tenant.id}")
+    name = request.path_params["name"]
+    result = await host.run_plugin_code(name, "submit_card_form", host.submit_card_form, tenant, name,
+                                        request.path_params["form"], values, base_url=base_url_of(request),
+                                        actor=f"tenant:{tenant.id}")
     return JSONResponse({"result": converter.unstructure(result)})
 
 

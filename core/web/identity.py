@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets as pysecrets
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from core.errors import IntellectraError
@@ -28,7 +27,8 @@ async def current_tenant(request: Request) -> Tenant | None:
     if "tenant" in request.state._state:
         return request.state.tenant  # type: ignore[no-any-return]
     host = host_of(request)
-    tenant = await run_in_threadpool(host.plugins.pm.hook.resolve_tenant, request=request, host=host)
+    tenant = await host.run_plugin_code(None, "resolve_tenant", host.plugins.pm.hook.resolve_tenant, request=request,
+                                        host=host)
     request.state.tenant = tenant
     return tenant  # type: ignore[no-any-return]
 

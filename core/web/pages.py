@@ -123,8 +123,8 @@ async def connect(request: Request, tenant: Tenant) -> Response:
     form = await _form(request)
     form.pop("csrf_token", None)
     try:
-        outcome = await run_in_threadpool(host.connect, tenant, name, form, base_url=base_url_of(request),
-                                          actor=f"tenant:{tenant.id}")
+        outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form,
+                                             base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request, name)
@@ -158,8 +158,8 @@ async def disconnect(request: Request, tenant: Tenant) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     try:
-        connection = await run_in_threadpool(host.disconnect, tenant, name, actor=f"tenant:{tenant.id}",
-                                             base_url=base_url_of(request))
+        connection = await host.run_plugin_code(name, "disconnect", host.disconnect, tenant, name,
+                                                actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request, name)
@@ -175,7 +175,8 @@ async def refresh(request: Request, tenant: Tenant) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     try:
-        connection = await run_in_threadpool(host.status, tenant, name, refresh=True, base_url=base_url_of(request))
+        connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=True,
+                                                base_url=base_url_of(request))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request, name)
@@ -192,7 +193,7 @@ async def create_key(request: Request, tenant: Tenant) -> Response:
     name = request.path_params["name"]
     form = await _form(request)
     try:
-        created = await run_in_threadpool(create_api_key, host, tenant, name, form.get("label", ""))
+        created = await create_api_key(host, tenant, name, form.get("label", ""))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request, name)
@@ -203,7 +204,7 @@ async def revoke_key(request: Request, tenant: Tenant) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     try:
-        key = await run_in_threadpool(revoke_api_key, host, tenant, request.path_params["key_id"])
+        key = await revoke_api_key(host, tenant, request.path_params["key_id"])
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request, name)
@@ -246,8 +247,9 @@ async def submit_card_form(request: Request, tenant: Tenant) -> Response:
     values = await _form(request)
     values.pop("csrf_token", None)
     try:
-        result = await run_in_threadpool(host.submit_card_form, tenant, name, form_name, values,
-                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+        result = await host.run_plugin_code(name, "submit_card_form", host.submit_card_form, tenant, name,
+                                            form_name, values, base_url=base_url_of(request),
+                                            actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name, link_url=exc.action_url,
               link_label=f"Manage in {_title(request, name)} dashboard" if exc.action_url else None,

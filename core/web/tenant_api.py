@@ -79,21 +79,23 @@ def api_key_integration(host: Host, name: str) -> str:
     return name
 
 
-def create_api_key(host: Host, tenant: Tenant, integration: str, label: str) -> tuple[ApiKey, str]:
+async def create_api_key(host: Host, tenant: Tenant, integration: str, label: str) -> tuple[ApiKey, str]:
     api_key_integration(host, integration)
-    created = host.api_keys.create(tenant.id, integration, label=label, actor=f"tenant:{tenant.id}")
-    _restate(host, tenant, integration)
+    created = await run_in_threadpool(host.api_keys.create, tenant.id, integration, label=label,
+                                      actor=f"tenant:{tenant.id}")
+    await host.run_plugin_code(integration, "status", _restate, host, tenant, integration)
     return created
 
 
-def revoke_api_key(host: Host, tenant: Tenant, key_id: str) -> ApiKey:
-    key = host.api_keys.revoke(key_id, tenant_id=tenant.id, actor=f"tenant:{tenant.id}")
-    _restate(host, tenant, key.integration)
+async def revoke_api_key(host: Host, tenant: Tenant, key_id: str) -> ApiKey:
+    key = await run_in_threadpool(host.api_keys.revoke, key_id, tenant_id=tenant.id, actor=f"tenant:{tenant.id}")
+    await host.run_plugin_code(key.integration, "status", _restate, host, tenant, key.integration)
     return key
 
 
 def _restate(host: Host, tenant: Tenant, integration: str) -> None:
-    """Let the integration re-derive its connection's status after its keys changed (no provider I/O)."""
+    """Let the integration re-derive its connection's status after its keys changed (no provider I/O,
+    but the plugin's code: it runs on the plugin's lane)."""
     connection = host.connections.find(tenant.id, integration)
     if connection is not None and connection.is_active and integration in {r.name for r in host.plugins.loaded()}:
         host.status(tenant, integration, refresh=False)
@@ -145,8 +147,7 @@ async def create_key(request: Request) -> Response:
     if not integration:
         raise ValidationFailed('Say which integration the key is for: {"integration": "zapier"}.',
                                code="integration_missing")
-    key, plaintext = await run_in_threadpool(create_api_key, host, tenant, integration,
-                                             str(body.get("label") or ""))
+    key, plaintext = await create_api_key(host, tenant, integration, str(body.get("label") or ""))
     return JSONResponse({"api_key": api_key_json(key), "key": plaintext}, status_code=201,
                         headers={"Cache-Control": "no-store"})
 
@@ -154,7 +155,7 @@ async def create_key(request: Request) -> Response:
 async def revoke_key(request: Request) -> Response:
     tenant = await require_tenant(request)
     host = host_of(request)
-    key = await run_in_threadpool(revoke_api_key, host, tenant, request.path_params["id"])
+    key = await revoke_api_key(host, tenant, request.path_params["id"])
     return JSONResponse({"api_key": api_key_json(key)})
 
 

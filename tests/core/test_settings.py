@@ -45,3 +45,19 @@ def test_no_environment_variable_enables_demo_sign_in_or_a_throwaway_key(environ
 def test_loopback_delivery_targets_have_their_own_switch():
     assert Settings.from_env({"INTELLECTRA_ALLOW_LOOPBACK_TARGETS": "1"}).allow_loopback_targets is True
     assert Settings.from_env({}).allow_loopback_targets is False
+
+
+def test_the_plugin_lane_size_and_time_budget_are_read_from_the_environment():
+    settings = Settings.from_env({"INTELLECTRA_PLUGIN_CONCURRENCY": "3", "INTELLECTRA_PLUGIN_TIMEOUT": "2.5"})
+    assert (settings.plugin_concurrency, settings.plugin_timeout_seconds) == (3, 2.5)
+    assert (Settings.from_env({}).plugin_concurrency, Settings.from_env({}).plugin_timeout_seconds) == (8, 30.0)
+
+
+@pytest.mark.parametrize(("name", "value"), [("INTELLECTRA_PLUGIN_CONCURRENCY", "0"),
+                                             ("INTELLECTRA_PLUGIN_CONCURRENCY", "many"),
+                                             ("INTELLECTRA_PLUGIN_TIMEOUT", "-1"),
+                                             ("INTELLECTRA_PLUGIN_TIMEOUT", "nan"),
+                                             ("INTELLECTRA_PLUGIN_TIMEOUT", "30s")])
+def test_a_bad_plugin_lane_setting_names_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
