@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 import pytest
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
