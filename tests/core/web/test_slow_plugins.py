@@ -70,6 +70,17 @@ async def timed(call) -> tuple[httpx.Response, float]:
     return answer, time.monotonic() - started
 
 
+async def quiet_time(client: httpx.AsyncClient, path: str) -> float:
+    """How long ``GET path`` takes before any load (the best of three): what a delay is measured from,
+    since a shared test machine makes even an idle request take a while."""
+    times = []
+    for _ in range(3):
+        answer, seconds = await timed(client.get(path))
+        assert answer.status_code == 200, answer.text
+        times.append(seconds)
+    return min(times)
+
+
 @pytest.fixture
 def server(make_host, live_server):
     def start(**settings) -> tuple[str, Webhooks, Webhooks, str]:
@@ -83,17 +94,20 @@ def server(make_host, live_server):
 async def test_a_slow_verify_webhook_delays_neither_healthz_nor_another_integrations_intake(server):
     url, slow, _fast, _ = server()
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        quiet = await quiet_time(client, "/healthz")
+        _, quiet_intake = await timed(client.post("/webhooks/fast", content=b'{"id": "evt_0"}', headers=JSON))
         slow_calls = [asyncio.ensure_future(client.post("/webhooks/slow", content=json.dumps({"id": f"evt_{i}"}),
                                                         headers=JSON)) for i in range(4)]
         await slow.wait_until_busy(4)
 
         health, health_wait = await timed(client.get("/healthz"))
-        intake, intake_wait = await timed(client.post("/webhooks/fast", content=b'{"id": "evt_fast"}', headers=JSON))
+        intake, intake_wait = await timed(client.post("/webhooks/fast", content=b'{"id": "evt_1"}', headers=JSON))
         answers = await asyncio.gather(*slow_calls)
 
-    assert health.status_code == 200 and health_wait < 0.5, f"/healthz waited {health_wait:.2f} s"
-    assert intake.json() == {"received": 1, "duplicates": 0} and intake_wait < 0.5, \
-        f"the other integration's webhook waited {intake_wait:.2f} s"
+    assert health.status_code == 200 and health_wait - quiet < 0.5, \
+        f"/healthz took {health_wait:.2f} s against {quiet:.2f} s before"
+    assert intake.json() == {"received": 1, "duplicates": 0} and intake_wait - quiet_intake < 0.5, \
+        f"the other integration's webhook took {intake_wait:.2f} s against {quiet_intake:.2f} s before"
     assert [a.json() for a in answers] == [{"received": 1, "duplicates": 0}] * 4, "the slow ones still succeed"
 
 
@@ -102,6 +116,8 @@ async def test_more_slow_connects_than_the_server_has_threads_delay_neither_heal
     signed_in = {"authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=None)
     async with httpx.AsyncClient(base_url=url, timeout=30, headers=signed_in, limits=limits) as client:
+        quiet_health = await quiet_time(client, "/healthz")
+        quiet_page = await quiet_time(client, "/settings/integrations")
         connects = [asyncio.ensure_future(client.post("/api/integrations/slow/connect", json={}))
                     for _ in range(44)]  # more than the 40 threads Starlette's shared pool has
         await slow.wait_until_busy(4)
@@ -111,23 +127,27 @@ async def test_more_slow_connects_than_the_server_has_threads_delay_neither_heal
         page, page_wait = await timed(client.get("/settings/integrations"))
         answers = await asyncio.gather(*connects)
 
-    assert health.status_code == 200 and health_wait < 0.5, f"/healthz waited {health_wait:.2f} s"
-    assert page.status_code == 200 and page_wait < 0.5, f"the page waited {page_wait:.2f} s"
-    codes = [a.status_code for a in answers]
-    assert 201 in codes and set(codes) <= {201, 503, 504}, "those that got no thread in time were told so"
-    assert answers[-1].json()["error"]["code"] == "plugin_busy", "the last in line never got a thread"
+    assert health.status_code == 200 and health_wait - quiet_health < 0.5, \
+        f"/healthz took {health_wait:.2f} s against {quiet_health:.2f} s before"
+    assert page.status_code == 200 and page_wait - quiet_page < 0.5, \
+        f"the page took {page_wait:.2f} s against {quiet_page:.2f} s before"
+    assert 201 in [a.status_code for a in answers], "the first four connected"
+    assert answers[-1].status_code == 503 and answers[-1].json()["error"]["code"] == "plugin_busy", \
+        "the last in line never got a thread, and was told so"
 
 
 async def test_a_plugin_route_filling_the_shared_thread_pool_does_not_delay_healthz(server):
     url, slow, _fast, _ = server()
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=None)) as client:
+        quiet = await quiet_time(client, "/healthz")
         pages = [asyncio.ensure_future(client.get("/api/slow/slow")) for _ in range(44)]
         await slow.wait_until_busy(40)  # every thread of Starlette's shared pool
 
         health, health_wait = await timed(client.get("/healthz"))
         await asyncio.gather(*pages)
 
-    assert health.status_code == 200 and health_wait < 0.5, f"/healthz waited {health_wait:.2f} s"
+    assert health.status_code == 200 and health_wait - quiet < 0.5, \
+        f"/healthz took {health_wait:.2f} s against {quiet:.2f} s before"
 
 
 async def test_a_webhook_whose_verification_outruns_the_budget_gets_504_and_the_plugin_is_marked(server):
