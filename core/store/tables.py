@@ -101,6 +101,7 @@ connect_states = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
+    Index("ix_connect_states_expires", "expires_at"),  # retention
 )
 
 inbound_events = Table(
@@ -128,6 +129,7 @@ inbound_events = Table(
     Index("ix_inbound_events_due", "status", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
     Index("ix_inbound_events_status", "status", "received_at"),  # operators' listings by status
+    Index("ix_inbound_events_received", "received_at"),  # the unfiltered listing, newest first
 )
 
 domain_events = Table(
@@ -143,6 +145,7 @@ domain_events = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_domain_events_tenant_type", "tenant_id", "type", "created_at"),
     Index("ix_domain_events_inbound", "inbound_event_id"),
+    Index("ix_domain_events_created", "created_at"),  # retention
 )
 
 subscriptions = Table(
@@ -183,6 +186,8 @@ deliveries = Table(
           sqlite_where=text("status = 'pending'")),
     Index("ix_deliveries_status", "status", "created_at"),
     Index("ix_deliveries_tenant", "tenant_id", "created_at"),
+    Index("ix_deliveries_created", "created_at"),  # the unfiltered listing, newest first
+    Index("ix_deliveries_domain_event", "domain_event_id"),  # retention: does a delivery still need this event?
 )
 
 api_keys = Table(
@@ -208,6 +213,7 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_audit_log_tenant", "tenant_id", "created_at"),
+    Index("ix_audit_log_created", "created_at"),  # retention
 )
 
 rate_limits = Table(
