@@ -15,6 +15,7 @@ from . import ids
 from .api import Context, endpoint
 from .errors import StripeError, exclusive_parameters, missing_parameter, resource_missing
 from .events import NO_ORIGIN, Origin, diff, emit
+from .listing import paginate
 from .objects import build
 from .params import Bool, Enum, Free, Int, Metadata, Obj, Str, merge_metadata
 from .state import AccountLink, Sandbox
@@ -430,8 +431,6 @@ def update_account(ctx: Context) -> dict[str, Any]:
 @endpoint(LIST_SCHEMA)
 def list_accounts(ctx: Context) -> dict[str, Any]:
     """``GET /v1/accounts``: the platform's connected accounts in this mode, newest first."""
-    from .events import paginate
-
     sandbox = ctx.sandbox
     items = [
         sandbox.accounts[acct]

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, catalog, checkout, control, events, oauth, pages, payments
+from . import accounts, balance, catalog, checkout, control, events, oauth, pages, payments
 from .api import unrecognized
 from .pages import error_page
 from .state import DEFAULT_API_VERSION, DEFAULT_RETRY_SCHEDULE, Sandbox
@@ -31,9 +31,11 @@ def api_routes() -> list[Route]:
         Route("/v1/accounts/{id}", accounts.update_account, methods=post),
         Route("/v1/account_links", accounts.create_account_link, methods=post),
         Route("/v1/products", catalog.create_product, methods=post),
+        Route("/v1/products", catalog.list_products, methods=get),
         Route("/v1/products/{id}", catalog.retrieve_product, methods=get),
         Route("/v1/products/{id}", catalog.update_product, methods=post),
         Route("/v1/prices", catalog.create_price, methods=post),
+        Route("/v1/prices", catalog.list_prices, methods=get),
         Route("/v1/prices/{id}", catalog.retrieve_price, methods=get),
         Route("/v1/prices/{id}", catalog.update_price, methods=post),
         Route("/v1/checkout/sessions", checkout.create_session, methods=post),
@@ -44,7 +46,10 @@ def api_routes() -> list[Route]:
         Route("/v1/refunds/{id}", payments.retrieve_refund, methods=get),
         Route("/v1/charges/{id}", payments.retrieve_charge, methods=get),
         Route("/v1/payment_intents/{id}", payments.retrieve_payment_intent, methods=get),
+        Route("/v1/balance", balance.retrieve_balance, methods=get),
+        Route("/v1/disputes", balance.list_disputes, methods=get),
         Route("/v1/disputes/{id}", payments.retrieve_dispute, methods=get),
+        Route("/v1/payouts", balance.list_payouts, methods=get),
         Route("/v1/payouts/{id}", payments.retrieve_payout, methods=get),
         Route("/v1/events", events.list_events, methods=get),
         Route("/v1/events/{id}", events.retrieve_event, methods=get),
@@ -65,6 +70,7 @@ def page_routes() -> list[Route]:
         Route("/dashboard", pages.dashboard_index, methods=get),
         Route("/dashboard/{account}", pages.dashboard, methods=get),
         Route("/dashboard/{account}/{action}", pages.dashboard_action, methods=post),
+        Route("/dashboard/{account}/{section:path}", pages.dashboard, methods=get),
         Route("/checkout/pay/{session_id}", checkout.pay_page, methods=get),
         Route("/checkout/pay/{session_id}", checkout.pay_submit, methods=post),
     ]

@@ -12,6 +12,7 @@ from . import ids
 from .api import Context, endpoint
 from .errors import StripeError, exclusive_parameters, missing_parameter
 from .events import emit_for
+from .listing import CREATED, PAGE, created_matches, paginate, scoped
 from .objects import build
 from .params import Arr, Bool, Decimal, Enum, Free, Int, Metadata, Obj, Str, merge_metadata
 from .state import Sandbox
@@ -283,3 +284,65 @@ def update_price(ctx: Context) -> dict[str, Any]:
         elif key != "expand":
             price[key] = value
     return price
+
+
+PRODUCT_LIST = Obj(
+    {**PAGE, "active": Bool(), "created": CREATED, "ids": Arr(Str()), "shippable": Bool(), "url": Str()}
+)
+PRICE_LIST = Obj(
+    {
+        **PAGE,
+        "active": Bool(),
+        "created": CREATED,
+        "currency": Str(),
+        "lookup_keys": Arr(Str(), max_items=10),
+        "product": Str(),
+        "recurring": Obj({"interval": RECURRING.fields["interval"], "meter": Str(),
+                          "usage_type": RECURRING.fields["usage_type"]}),
+        "type": Enum("one_time", "recurring"),
+    }
+)
+
+
+def _equal_if_given(obj: dict[str, Any], params: dict[str, Any], *names: str) -> bool:
+    return all(params.get(name) is None or obj[name] == params[name] for name in names)
+
+
+@endpoint(PRODUCT_LIST)
+def list_products(ctx: Context) -> dict[str, Any]:
+    """``GET /v1/products``: the caller's products, newest first (``active``, ``ids``, ``created``...)."""
+    params = ctx.params
+    wanted = set(params.get("ids") or [])
+    items = [
+        product
+        for product in scoped(ctx.sandbox, "product", ctx.caller.account, ctx.caller.livemode)
+        if created_matches(product, params)
+        and _equal_if_given(product, params, "active", "shippable", "url")
+        and (not wanted or product["id"] in wanted)
+    ]
+    return paginate(items, params, "/v1/products", "product")
+
+
+def _recurring_matches(price: dict[str, Any], wanted: dict[str, Any] | None) -> bool:
+    if not wanted:
+        return True
+    recurring = price["recurring"]
+    return recurring is not None and all(recurring.get(k) == v for k, v in wanted.items() if v is not None)
+
+
+@endpoint(PRICE_LIST)
+def list_prices(ctx: Context) -> dict[str, Any]:
+    """``GET /v1/prices``: the caller's prices, newest first (``product``, ``active``, ``type``...)."""
+    params = ctx.params
+    keys = set(params.get("lookup_keys") or [])
+    currency = (params.get("currency") or "").lower()
+    items = [
+        price
+        for price in scoped(ctx.sandbox, "price", ctx.caller.account, ctx.caller.livemode)
+        if created_matches(price, params)
+        and _equal_if_given(price, params, "active", "product", "type")
+        and (not currency or price["currency"] == currency)
+        and (not keys or price["lookup_key"] in keys)
+        and _recurring_matches(price, params.get("recurring"))
+    ]
+    return paginate(items, params, "/v1/prices", "price")

@@ -18,6 +18,7 @@ from . import ids
 from .api import Context, endpoint, expander, sandbox_of
 from .errors import StripeError, missing_parameter, resource_missing
 from .events import emit
+from .money import maximum_charge, minimum_charge, minimum_shown, shown
 from .objects import build, empty_list, nulls
 from .pages import error_page, form_data, render
 from .params import Arr, Bool, Decimal, Enum, Free, Int, Metadata, Obj, Str, merge_metadata
@@ -293,6 +294,28 @@ def _check_mode_options(ctx: Context, mode: str) -> None:
             raise StripeError("Not a valid URL", code="url_invalid", param=url_param)
 
 
+def _check_total(items: list[dict[str, Any]], mode: str) -> None:
+    """Stripe's minimum and maximum charge amounts for the session's total (a subscription may start at 0)."""
+    if not items:
+        return
+    currency = items[0]["currency"]
+    total = sum(i["amount_total"] for i in items)
+    if mode == "subscription" and total == 0:
+        return
+    if total < minimum_charge(currency):
+        raise StripeError(
+            f"The Checkout Session's total amount due must add up to at least {minimum_shown(currency)}",
+            code="amount_too_small",
+            param="line_items",
+        )
+    if total > maximum_charge(currency):
+        raise StripeError(
+            f"The Checkout Session's total amount due must be no more than {shown(maximum_charge(currency), currency)}",
+            code="amount_too_large",
+            param="line_items",
+        )
+
+
 def _check_account_can_charge(ctx: Context) -> None:
     account_id = ctx.caller.account
     if account_id is None:
@@ -314,6 +337,7 @@ def create_session(ctx: Context) -> dict[str, Any]:
     mode = params["mode"]
     _check_mode_options(ctx, mode)
     items = _resolve_items(ctx, mode)
+    _check_total(items, mode)
     _check_account_can_charge(ctx)
     now = sandbox.now()
     expires_at = params.get("expires_at") or now + SESSION_TTL

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
-import operator
 from typing import Any
 
 from . import ids
 from .api import Context, endpoint
-from .errors import StripeError, resource_missing
+from .errors import resource_missing
+from .listing import CREATED, created_matches, paginate
 from .objects import build
 from .params import Arr, Bool, Int, Obj, Str
 from .state import Sandbox, Stored
@@ -89,19 +89,9 @@ def diff(before: Any, after: Any) -> dict[str, Any]:
     return changed
 
 
-_RANGE = Obj({"gt": Int(), "gte": Int(), "lt": Int(), "lte": Int()})
-
-
-class _IntOrRange(Int):
-    def convert(self, value: Any, path: str) -> Any:
-        if isinstance(value, dict):
-            return _RANGE.convert(value, path)
-        return {"eq": super().convert(value, path)}
-
-
 LIST_SCHEMA = Obj(
     {
-        "created": _IntOrRange(),
+        "created": CREATED,
         "delivery_success": Bool(),
         "ending_before": Str(),
         "limit": Int(minimum=1, maximum=100),
@@ -112,20 +102,9 @@ LIST_SCHEMA = Obj(
 )
 
 
-_COMPARE = {
-    "eq": operator.eq,
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-}
-
-
 def _matches(event: dict[str, Any], params: dict[str, Any]) -> bool:
-    created = params.get("created") or {}
-    for op, bound in created.items():
-        if bound is not None and not _COMPARE[op](event["created"], bound):
-            return False
+    if not created_matches(event, params):
+        return False
     wanted = [params["type"]] if params.get("type") else list(params.get("types") or [])
     if wanted and not any(_type_match(event["type"], pattern) for pattern in wanted):
         return False
@@ -140,32 +119,6 @@ def _type_match(event_type: str, pattern: str) -> bool:
     if pattern.endswith(".*"):
         return event_type.startswith(pattern[:-1])
     return event_type == pattern
-
-
-def paginate(items: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
-    """Stripe's list shape over newest-first ``items`` with ``limit``/``starting_after``/``ending_before``."""
-    limit = params.get("limit") or 10
-    if params.get("starting_after") and params.get("ending_before"):
-        raise StripeError("You may only specify one of these parameters: starting_after, ending_before.")
-    index = {item["id"]: i for i, item in enumerate(items)}
-    if params.get("starting_after"):
-        cursor = params["starting_after"]
-        if cursor not in index:
-            raise resource_missing("event", cursor, "starting_after")
-        window = items[index[cursor] + 1 :]
-        page = window[:limit]
-        has_more = len(window) > limit
-    elif params.get("ending_before"):
-        cursor = params["ending_before"]
-        if cursor not in index:
-            raise resource_missing("event", cursor, "ending_before")
-        window = items[: index[cursor]]
-        page = window[-limit:]
-        has_more = len(window) > limit
-    else:
-        page = items[:limit]
-        has_more = len(items) > limit
-    return {"object": "list", "data": page, "has_more": has_more, "url": url}
 
 
 @endpoint(LIST_SCHEMA)

@@ -111,7 +111,10 @@ async def dashboard_index(request: Request) -> Response:
 
 
 async def dashboard(request: Request) -> Response:
-    """``GET /dashboard/{account}``: the account's status, requirements, and what its owner can do."""
+    """``GET /dashboard/{account}``: the account's status, requirements, and what its owner can do.
+
+    Deeper links (``/dashboard/{account}/test/payouts/po_…``, as the real dashboard has) show the same page.
+    """
     sandbox = sandbox_of(request)
     account_id = request.path_params["account"]
     with sandbox.lock:
