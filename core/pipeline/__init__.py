@@ -90,7 +90,8 @@ class Pipeline:
             async with self.deliverer.client() as client:
                 await asyncio.gather(
                     run_forever("processing", self._process_step, stop, events_wake, self.config),
-                    run_forever("delivery", lambda: self._deliver_step(client), stop, deliveries_wake, self.config),
+                    run_forever("delivery", lambda: self._deliver_step(client, stop), stop, deliveries_wake,
+                                self.config),
                     run_on_schedule(self.host, self.retention, stop),
                 )
         finally:
@@ -102,8 +103,8 @@ class Pipeline:
         report = await asyncio.to_thread(self.processor.run_batch)
         return report.claimed > 0
 
-    async def _deliver_step(self, client: Any) -> bool:
-        report = await self.deliverer.run_batch(client)
+    async def _deliver_step(self, client: Any, stop: asyncio.Event) -> bool:
+        report = await self.deliverer.drain(client, stop=stop)  # batches overlap while there is work
         return report.claimed > 0
 
     def notify_new_events(self) -> None:
