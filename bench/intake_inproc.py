@@ -2,7 +2,7 @@
 
 Baseline, in the same process on the same database: Stripe's ``verify_header`` + ``json.loads`` + one
 INSERT and COMMIT through the same driver (sqlite3 / psycopg), no SQLAlchemy. The two alternate in
-rounds so drift on a shared machine hits both. Target: host ≥ 0.5x the baseline's events/s.
+rounds so drift on a shared machine hits both. Target: host ≥ 0.6x the baseline's events/s (issue 17).
 
 Measured: ``Intake.receive_sync`` (stores in the calling thread, one transaction per request), and
 ``Intake.receive`` awaited one event at a time (the web path: the group-commit writer thread, so a
@@ -18,6 +18,8 @@ import time
 from bench.common import Options, Result, database, make_host, postgres_available
 from bench.events import NAME, headers_for, signed_bodies
 from bench.servers import RawStore, verify_and_parse
+
+TARGET = 0.6
 
 
 def run(opts: Options) -> list[Result]:
@@ -75,7 +77,7 @@ def _measure(opts: Options, kind: str, url: str) -> list[Result]:
         ratio = base / t
         out.append(Result(bench="intake_inproc", case=f"Intake.{case} (1 event)", db=kind, value=1 / t, unit="events/s",
                           baseline="verify+json.loads+INSERT+COMMIT (raw driver)", baseline_value=1 / base,
-                          ratio=ratio, target=">= 0.5x baseline", met=ratio >= 0.5,
+                          ratio=ratio, target=">= 0.6x baseline", met=ratio >= TARGET,
                           details={"host_us": t * 1e6, "baseline_us": base * 1e6, "rounds": rounds,
                                    "per_round": per_round}))
     return out

@@ -51,7 +51,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=900.0)
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.seconds))
+    from core import server_stack
+
+    server_stack.run(serve(args.port, args.seconds))  # uvloop: the receiver must not be what is measured
 
 
 if __name__ == "__main__":

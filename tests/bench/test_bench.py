@@ -62,7 +62,7 @@ def test_the_http_benchmark_stores_each_event_it_acknowledged(tiny_run: Callable
 
 
 def test_processing_writes_one_outbox_row_per_event(tiny_run: Callable[[str], dict[str, Any]]) -> None:
-    (one,) = [r for r in tiny_run("processing")["results"] if r["case"] == "1 worker"]
+    one = next(r for r in tiny_run("processing")["results"] if r["case"].startswith("1 worker"))
 
     assert one["details"]["processed"] == one["details"]["events"] == one["details"]["outbox_rows"]
 
