@@ -47,6 +47,7 @@ class PluginPool:
         self.describe = describe
         self._lanes: dict[str, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     async def run(self, lane: str, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on one of ``lane``'s threads, awaited within the budget.
@@ -67,6 +68,7 @@ class PluginPool:
     def close(self) -> None:
         """Stop taking calls; calls not yet started are dropped, running ones finish on their own."""
         with self._lock:
+            self._closed = True
             lanes, self._lanes = list(self._lanes.values()), {}
         for executor in lanes:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -75,6 +77,8 @@ class PluginPool:
         executor = self._lanes.get(lane)
         if executor is None:
             with self._lock:
+                if self._closed:
+                    raise RuntimeError("the plugin pool is closed (the host was closed); no more plugin calls")
                 executor = self._lanes.get(lane)
                 if executor is None:
                     executor = ThreadPoolExecutor(max_workers=self.max_calls,

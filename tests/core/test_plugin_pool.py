@@ -130,3 +130,14 @@ async def test_a_lane_and_a_budget_must_be_real():
         PluginPool(max_calls=0)
     with pytest.raises(ValueError):
         PluginPool(budget_seconds=0)
+
+
+async def test_a_closed_pool_takes_no_more_calls():
+    lanes = PluginPool()
+    await lanes.run("slack", "connect", lambda: None)
+    lanes.close()
+
+    with pytest.raises(RuntimeError, match="closed"):
+        await lanes.run("slack", "connect", lambda: None)
+    with pytest.raises(RuntimeError, match="closed"):
+        await lanes.run("zapier", "connect", lambda: None)
