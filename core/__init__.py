@@ -4,6 +4,7 @@ Plugin authors import from here only (``from core import hookimpl, IntegrationIn
 everything else in ``core`` is private and may change.
 """
 
+from core.cards import Action, CardDetails, Fact, Link, Row, RowAction, Section, Table, Tone
 from core.catalogue import EventCatalogue
 from core.context import IntegrationContext
 from core.devserver import DevServer
@@ -68,9 +69,11 @@ async def require_tenant(request: object) -> Tenant:
 __all__ = [
     "CORE_EVENT_TYPES",
     "HOST_API_VERSION",
+    "Action",
     "ActionRequired",
     "ApiKey",
     "Capability",
+    "CardDetails",
     "CardForm",
     "CardFormResult",
     "Choice",
@@ -86,6 +89,7 @@ __all__ = [
     "DomainEvent",
     "EventCatalogue",
     "EventType",
+    "Fact",
     "Field",
     "FormWhen",
     "Host",
@@ -95,17 +99,23 @@ __all__ = [
     "IntegrationContext",
     "IntegrationInfo",
     "IntellectraError",
+    "Link",
     "NewDomainEvent",
     "NotConnected",
     "NotFound",
     "PluginError",
     "PluginNotLoaded",
     "Redirect",
+    "Row",
+    "RowAction",
     "Secret",
     "SecretsError",
+    "Section",
     "StoredEvent",
     "Subscription",
+    "Table",
     "Tenant",
+    "Tone",
     "ValidationFailed",
     "WebhookRejected",
     "hookimpl",

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 from core.audit import write_audit
 from core.effects import apply_effects
 from core.errors import NotConnected, NotFound, PluginError, ValidationFailed
-from core.models import CardForm, CardFormResult, Connection, ConnectionState, FormWhen, IntegrationInfo, Tenant
+from core.models import (
+    CardForm,
+    CardFormResult,
+    Connection,
+    ConnectionState,
+    Field,
+    FormWhen,
+    IntegrationInfo,
+    Tenant,
+)
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -41,22 +50,23 @@ def find_form(info: IntegrationInfo, name: str) -> CardForm:
 def check_values(form: CardForm, values: Mapping[str, str]) -> dict[str, str]:
     """The declared fields only, stripped; every required one present and every select value a choice."""
     clean: dict[str, str] = {}
-    missing: list[str] = []
+    missing: list[Field] = []
     for field in form.fields:
         value = str(values.get(field.name, "") or "").strip()
         if not value:
             if field.required:
-                missing.append(field.label)
+                missing.append(field)
             continue
         allowed = [c.value for c in field.choices]
         if allowed and value not in allowed:
             shown = "that value" if field.secret else repr(value)
             raise ValidationFailed(f"{field.label}: {shown} is not one of the choices; choose one of "
-                                   f"{', '.join(c.label for c in field.choices)}.", code="card_form_invalid")
+                                   f"{', '.join(c.label for c in field.choices)}.", code="card_form_invalid",
+                                   field=field.name)
         clean[field.name] = value
     if missing:
-        raise ValidationFailed(f"Fill in {', '.join(missing)} (required for “{form.title}”).",
-                               code="card_form_field_missing")
+        raise ValidationFailed(f"Fill in {', '.join(f.label for f in missing)} (required for “{form.title}”).",
+                               code="card_form_field_missing", field=missing[0].name)
     return clean
 
 

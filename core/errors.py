@@ -17,7 +17,9 @@
     └── NotFound                     the addressed object does not exist for this tenant (404)
 
 Every error carries a stable machine ``code`` and a ``message`` that says what was wrong and
-what to do; ``http_status`` is what the web layer answers with. Messages never contain secrets.
+what to do; ``http_status`` is what the web layer answers with; ``field`` names the input that was
+wrong, when one was (the page marks it, API clients get it as ``error.field``). Messages never
+contain secrets.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class IntellectraError(Exception):
     http_status: int = 500
 
     def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None,
-                 action_url: str | None = None) -> None:
+                 action_url: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -38,12 +40,15 @@ class IntellectraError(Exception):
         if http_status is not None:
             self.http_status = http_status
         self.action_url = action_url
+        self.field = field
 
     def to_json(self) -> dict[str, object]:
         """The ``{"error": {...}}`` body the web layer answers with."""
         body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.action_url:
             body["action_url"] = self.action_url
+        if self.field:
+            body["field"] = self.field
         return {"error": body}
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
+    from core.cards import CardDetails
     from core.context import IntegrationContext
     from core.devserver import DevServer
     from core.events import EventType, NewDomainEvent
@@ -336,6 +337,25 @@ def submit_card_form(
     the provider needs something from the creator first. Both reach the creator as an error message
     with nothing done. Read secrets with ``ctx.secret(name)``; ``ctx.set_status`` and
     ``ctx.update_data`` are applied to the connection after you return.
+    """
+
+
+@hookspec
+def card_details(ctx: IntegrationContext) -> CardDetails | None:
+    """Say more on your card of the settings page, for the site the page is shown to (addressed).
+
+    Called on every view of Settings > Integrations, on your plugin's own threads, with ``ctx`` bound
+    to the site (``ctx.tenant``) and its connection to your integration (``ctx.connection``, ``None``
+    when the site never connected). Return a :class:`core.CardDetails` — plain data the host renders
+    the same accessible way for every plugin: who is connected (``identity``: account, Test or Live,
+    since when, what works), what the creator must still do (``needs``, one plain item each), buttons
+    (``actions``: e.g. "Finish setup" posting to one of your ``web_routes``), numbered set-up
+    ``steps`` and ``links``, titled ``sections`` with facts and tables (offers with a copy-link
+    button and an Archive row action, payouts, disputes...), forms to lock and why
+    (``locked_forms``), and what stops on disconnecting (``disconnect_effects``). Return ``None`` to
+    add nothing. Keep it quick (the page waits for it) and never put secrets in it. An
+    :class:`core.IntellectraError` (e.g. your provider did not answer) shows its message on your card;
+    the rest of the page renders either way.
     """
 
 

@@ -102,6 +102,8 @@ class CardForm:
 
     The page renders ``fields`` under ``title``; a submission is checked (required fields, choices)
     and handed to the ``submit_card_form`` hook with ``name``. Declared in ``IntegrationInfo.card_forms``.
+    ``listed=False`` keeps a form off the card: only the buttons on your table rows submit it
+    (:class:`core.RowAction`, e.g. "Archive" on an offer).
     """
 
     name: str = attrs.field(validator=attrs.validators.matches_re(r"^[a-z][a-z0-9_-]*$"))
@@ -110,6 +112,7 @@ class CardForm:
     submit_label: str = "Submit"
     help: str = ""
     when: FormWhen = attrs.field(default=FormWhen.CONNECTED, converter=FormWhen)
+    listed: bool = True
 
 
 @attrs.frozen(kw_only=True)

@@ -17,6 +17,8 @@ from core.web.identity import base_url_of, host_of, require_tenant
 from core.web.serialize import connection_json, integration_json
 
 FLASH_KEY = "flash"
+CANCELLED = "access_denied"
+"""The error code of a connect the creator cancelled at the provider (OAuth's ``access_denied``)."""
 
 
 async def read_form_or_json(request: Request) -> dict[str, str]:
@@ -73,7 +75,9 @@ async def callback(request: Request) -> Response:
                                              dict(request.query_params), base_url=base_url_of(request),
                                              actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
-        return _back_to_settings(request, "error", exc.message, code=exc.code, status=exc.http_status)
+        # Cancelling at the provider is a choice the creator made, not a failure: said plainly, not in red.
+        kind = "info" if exc.code == CANCELLED else "error"
+        return _back_to_settings(request, kind, exc.message, code=exc.code, status=exc.http_status, integration=name)
     if outcome.redirect_url:
         return RedirectResponse(outcome.redirect_url, status_code=303)
     assert outcome.connection is not None
@@ -82,18 +86,20 @@ async def callback(request: Request) -> Response:
     conn = outcome.connection
     message = f"{title} is connected." if conn.state.value == "connected" else f"{title} is connected. {conn.reason}"
     return _back_to_settings(request, "success" if conn.state.value == "connected" else "warning", message,
-                             code=conn.state.value)
+                             code=conn.state.value, integration=name)
 
 
-def _back_to_settings(request: Request, kind: str, message: str, *, code: str, status: int = 400) -> Response:
+def _back_to_settings(request: Request, kind: str, message: str, *, code: str, status: int = 400,
+                      integration: str = "") -> Response:
+    """The outcome as a flash in the integration's card (JSON for clients that ask for it)."""
     if "session" in request.scope:
-        request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code}
+        request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
     wants_json = "application/json" in request.headers.get("accept", "")
     if wants_json:
         status = 200 if kind != "error" else status
         return JSONResponse({"result": kind, "code": code, "message": message}, status_code=status)
     root = request.scope.get("root_path", "")
-    return RedirectResponse(f"{root}/settings/integrations", status_code=303)
+    return RedirectResponse(f"{root}/settings/integrations#flash", status_code=303)
 
 
 async def disconnect(request: Request) -> Response:

@@ -2,12 +2,15 @@
 
 Every form posts to a route here (CSRF-checked by ``core.web.csrf``), which calls the same host
 operations as the JSON API and answers with a redirect back to the page and a flash message (or
-with a redirect to the provider, to connect). A new API key is the exception: it is rendered in the
+with a redirect to the provider, to connect). The flash is shown where the creator acted — inside the
+card, the card form or the table section they used, with the field that was wrong marked — and the
+redirect's ``#flash`` brings it into view. A new API key is the exception: it is rendered in the
 response to the post itself, never stored in the session, so it is shown exactly once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -19,9 +22,10 @@ from starlette.staticfiles import StaticFiles
 
 from core.errors import IntellectraError
 from core.models import ApiKey, Tenant
+from core.plugins import PluginRecord
 from core.web.api import FLASH_KEY
 from core.web.identity import base_url_of, current_tenant, host_of
-from core.web.settings_view import build_view
+from core.web.settings_view import DETAILS_HOOK, Details, build_view, details_unavailable, plugin_details, wants_details
 from core.web.signin import SETTINGS_PATH, login_url, signin_routes
 from core.web.templating import STATIC_DIR, STATIC_PREFIX, render, root_path
 from core.web.tenant_api import create_api_key, retry_delivery, revoke_api_key
@@ -33,7 +37,7 @@ HEADLINES = {
     "action_required": "Connected, but action is required",
     "needs_reauth": "Connected, but it needs signing in again",
     "account_already_connected": "This account is connected to another site",
-    "access_denied": "You cancelled connecting",
+    "access_denied": "Nothing was connected",
     "invalid_grant": "That sign-in at the provider expired or was already used",
     "code_missing": "The provider sent you back without an answer",
     "connect_state_expired": "The connect link expired",
@@ -48,14 +52,15 @@ KIND_HEADLINES = {"success": "Done", "warning": "Almost there", "error": "That d
 
 def flash(request: Request, kind: str, message: str, *, code: str = "", integration: str = "",
           link_url: str | None = None, link_label: str | None = None, form: str = "",
-          values: Mapping[str, str] | None = None, headline: str = "") -> None:
-    """Say what happened on the next page view: optionally a link to follow, and (after a card form
-    failed) the non-secret ``values`` to fill its fields with again. The headline follows ``code``
-    unless given."""
+          values: Mapping[str, str] | None = None, headline: str = "", field: str = "", section: str = "") -> None:
+    """Say what happened on the next page view, where it happened: in ``integration``'s card, its card
+    form ``form`` or its table section ``section``; ``field`` is the input that was wrong. Optionally
+    a link to follow, and (after a card form failed) the non-secret ``values`` to fill its fields with
+    again. The headline follows ``code`` unless given."""
     request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration,
                                   "headline": headline,
                                   "link_url": link_url or "", "link_label": link_label or "", "form": form,
-                                  "values": dict(values or {})}
+                                  "values": dict(values or {}), "field": field, "section": section}
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:
@@ -70,10 +75,16 @@ def pop_flash(request: Request) -> dict[str, Any] | None:
     return {"kind": str(kind), "message": str(raw["message"]), "code": code, "headline": headline,
             "integration": str(raw.get("integration", "")), "link_url": str(raw.get("link_url") or ""),
             "link_label": str(raw.get("link_label") or "Open"), "form": str(raw.get("form") or ""),
-            "form_values": {str(k): str(v) for k, v in values.items()}}
+            "form_values": {str(k): str(v) for k, v in values.items()}, "field": str(raw.get("field") or ""),
+            "field_error": str(raw["message"]), "section": str(raw.get("section") or "")}
 
 
-def back(request: Request, anchor: str = "") -> Response:
+DELIVERIES = "deliveries"
+FLASH_ANCHOR = "flash"
+"""Where every redirect after a post lands: the message itself, wherever on the page it is shown."""
+
+
+def back(request: Request, anchor: str = FLASH_ANCHOR) -> Response:
     return RedirectResponse(f"{root_path(request)}{SETTINGS_PATH}{'#' + anchor if anchor else ''}", status_code=303)
 
 
@@ -105,11 +116,30 @@ def _title(request: Request, name: str) -> str:
 async def settings_page(request: Request, tenant: Tenant, *, new_key: tuple[ApiKey, str] | None = None,
                         status_code: int = 200) -> Response:
     """The page: one card per integration, recent events, deliveries needing attention."""
-    view = await run_in_threadpool(build_view, host_of(request), tenant)
+    host = host_of(request)
+    view = await run_in_threadpool(build_view, host, tenant, details=await card_details(request, tenant))
     return render(request, "settings.html", {
         "view": view, "tenant": tenant, "flash": pop_flash(request),
         "new_key": {"key": new_key[0], "plaintext": new_key[1]} if new_key else None,
     }, status_code=status_code)
+
+
+async def card_details(request: Request, tenant: Tenant) -> dict[str, Details]:
+    """Every plugin's ``card_details`` for this site, each on its plugin's lane, all at once (one slow
+    provider then delays the page by its own time only, and never blocks the event loop)."""
+    host = host_of(request)
+    base_url = base_url_of(request)
+    records = [r for r in host.plugins.records.values() if wants_details(host, r)]
+
+    async def one(record: PluginRecord) -> Details:
+        try:
+            return await host.run_plugin_code(record.name, DETAILS_HOOK, plugin_details, host, record, tenant,
+                                              base_url)
+        except IntellectraError as exc:  # the lane was busy or the call ran out of time
+            return details_unavailable(record, exc)
+
+    answers = await asyncio.gather(*(one(record) for record in records))
+    return {record.name: answer for record, answer in zip(records, answers, strict=True)}
 
 
 async def show_settings(request: Request, tenant: Tenant) -> Response:
@@ -126,8 +156,8 @@ async def connect(request: Request, tenant: Tenant) -> Response:
         outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form,
                                              base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
-        flash(request, "error", exc.message, code=exc.code, integration=name)
-        return back(request, name)
+        flash(request, "error", exc.message, code=exc.code, integration=name, field=exc.field or "")
+        return back(request)
     if outcome.redirect_url:
         return RedirectResponse(outcome.redirect_url, status_code=303)
     connection = outcome.connection
@@ -138,7 +168,7 @@ async def connect(request: Request, tenant: Tenant) -> Response:
     else:
         flash(request, "warning", f"{title} is connected. {connection.reason}".strip(), code=connection.state.value,
               integration=name)
-    return back(request, name)
+    return back(request)
 
 
 async def confirm_disconnect(request: Request, tenant: Tenant) -> Response:
@@ -151,7 +181,16 @@ async def confirm_disconnect(request: Request, tenant: Tenant) -> Response:
         flash(request, "error", exc.message, code=exc.code)
         return back(request)
     assert record.info is not None
-    return render(request, "confirm_disconnect.html", {"tenant": tenant, "name": name, "title": record.info.title})
+    effects: list[str] = []
+    if wants_details(host, record):
+        try:
+            found, _ = await host.run_plugin_code(name, DETAILS_HOOK, plugin_details, host, record, tenant,
+                                                  base_url_of(request))
+        except IntellectraError:
+            found = None
+        effects = list(found.disconnect_effects) if found else []
+    return render(request, "confirm_disconnect.html", {"tenant": tenant, "name": name, "title": record.info.title,
+                                                        "effects": effects})
 
 
 async def disconnect(request: Request, tenant: Tenant) -> Response:
@@ -162,13 +201,13 @@ async def disconnect(request: Request, tenant: Tenant) -> Response:
                                                 actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
-        return back(request, name)
+        return back(request)
     title = _title(request, name)
     message = f"{title} is disconnected." if connection is not None else f"{title} was not connected."
     if connection is not None and connection.reason and connection.reason != "Disconnected by the creator.":
         message = f"{title} is disconnected. {connection.reason}"
     flash(request, "success", message, code="disconnected", integration=name)
-    return back(request, name)
+    return back(request)
 
 
 async def refresh(request: Request, tenant: Tenant) -> Response:
@@ -179,12 +218,12 @@ async def refresh(request: Request, tenant: Tenant) -> Response:
                                                 base_url=base_url_of(request))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
-        return back(request, name)
+        return back(request)
     title = _title(request, name)
     kind = "success" if connection.state.value == "connected" else "warning"
     flash(request, kind, f"{title}: {connection.reason or connection.state.value.replace('_', ' ')}",
           code="refreshed", integration=name)
-    return back(request, name)
+    return back(request)
 
 
 async def create_key(request: Request, tenant: Tenant) -> Response:
@@ -196,7 +235,7 @@ async def create_key(request: Request, tenant: Tenant) -> Response:
         created = await create_api_key(host, tenant, name, form.get("label", ""))
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
-        return back(request, name)
+        return back(request)
     return await settings_page(request, tenant, new_key=created, status_code=201)
 
 
@@ -207,10 +246,10 @@ async def revoke_key(request: Request, tenant: Tenant) -> Response:
         key = await revoke_api_key(host, tenant, request.path_params["key_id"])
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
-        return back(request, name)
+        return back(request)
     flash(request, "success", f"The key “{key.label}” ({key.prefix}…) no longer works.", code="api_key_revoked",
           integration=name)
-    return back(request, name)
+    return back(request)
 
 
 async def retry(request: Request, tenant: Tenant) -> Response:
@@ -218,11 +257,11 @@ async def retry(request: Request, tenant: Tenant) -> Response:
     try:
         delivery = await run_in_threadpool(retry_delivery, host, tenant.id, request.path_params["id"])
     except IntellectraError as exc:
-        flash(request, "error", exc.message, code=exc.code)
-        return back(request, "deliveries")
+        flash(request, "error", exc.message, code=exc.code, section=DELIVERIES)
+        return back(request)
     flash(request, "success", f"The {delivery.event_type} delivery will be sent again shortly.",
-          code="delivery_retried")
-    return back(request, "deliveries")
+          code="delivery_retried", section=DELIVERIES)
+    return back(request)
 
 
 KEPT_VALUE_CHARS = 500
@@ -237,28 +276,41 @@ def _kept_values(request: Request, name: str, form_name: str, values: Mapping[st
     return {f.name: values[f.name][:KEPT_VALUE_CHARS] for f in fields if not f.secret and values.get(f.name)}
 
 
-async def submit_card_form(request: Request, tenant: Tenant) -> Response:
-    """A form a plugin put on its card: the plugin's answer (and its link) comes back as the flash.
+SECTION_FIELD = "_section"
+"""A row action's post names the table section it came from, so its outcome is shown there."""
 
-    After an error the flash says what was wrong and the form is filled in again with what was typed.
+
+def _listed(request: Request, name: str, form_name: str) -> bool:
+    record = host_of(request).plugins.records.get(name)
+    forms = record.info.card_forms if record and record.info else ()
+    return any(f.name == form_name and f.listed for f in forms)
+
+
+async def submit_card_form(request: Request, tenant: Tenant) -> Response:
+    """A form a plugin put on its card (or a row action submitting one): the plugin's answer (and its
+    link) comes back as the flash, inside that form (or the section of the row).
+
+    After an error the flash says what was wrong, the field it names is marked, and the form is
+    filled in again with what was typed.
     """
     host = host_of(request)
     name, form_name = request.path_params["name"], request.path_params["form"]
     values = await _form(request)
     values.pop("csrf_token", None)
+    section = values.pop(SECTION_FIELD, "")
+    shown_in = {"form": form_name} if _listed(request, name, form_name) else {"section": section}
     try:
-        result = await host.run_plugin_code(name, "submit_card_form", host.submit_card_form, tenant, name,
-                                            form_name, values, base_url=base_url_of(request),
-                                            actor=f"tenant:{tenant.id}")
+        result = await run_in_threadpool(host.submit_card_form, tenant, name, form_name, values,
+                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name, link_url=exc.action_url,
               link_label=f"Manage in {_title(request, name)} dashboard" if exc.action_url else None,
-              form=form_name, values=_kept_values(request, name, form_name, values),
-              headline=KIND_HEADLINES["error"])  # not the code's: "action_required" here is not about connecting
-        return back(request, f"{name}-form-{form_name}")
+              values=_kept_values(request, name, form_name, values), field=exc.field or "",
+              headline=KIND_HEADLINES["error"], **shown_in)  # not the code's: "action_required" is not about connecting
+        return back(request)
     flash(request, "success", result.message, code="card_form_submitted", integration=name,
-          link_url=result.link_url, link_label=result.link_label)
-    return back(request, name)
+          link_url=result.link_url, link_label=result.link_label, **shown_in)
+    return back(request)
 
 
 async def home(request: Request) -> Response:

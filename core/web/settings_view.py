@@ -1,8 +1,10 @@
 """What the Settings > Integrations page shows, computed from the host for one tenant.
 
 Plain data for the templates (no markup here): one card per integration — loaded ones with their
-connection state and the actions that make sense in it, failed ones with their error for the
-site operator — plus recent events and the deliveries that need attention.
+connection state, the actions that make sense in it and what the plugin's ``card_details`` hook adds
+(who is connected, what is still needed, offers, payouts...), failed ones saying only that the
+integration is unavailable (the cause is for the site operator: ``plugins list``, the log) — plus
+recent events and the deliveries that need attention.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from urllib.parse import urlsplit
 import attrs
 
 from core.card_forms import is_shown
+from core.cards import CardDetails, Fact, Tone
+from core.errors import IntellectraError, PluginError
 from core.host import Host
 from core.models import (
     ApiKey,
@@ -39,7 +43,15 @@ STATE_LABELS = {
     ConnectionState.PENDING.value: "Connecting",
     NOT_CONNECTED: "Not connected",
 }
+STATE_TONES = {
+    ConnectionState.CONNECTED.value: Tone.GOOD,
+    ConnectionState.ACTION_REQUIRED.value: Tone.WARNING,
+    ConnectionState.PENDING.value: Tone.WARNING,
+    ConnectionState.NEEDS_REAUTH.value: Tone.BAD,
+    ConnectionState.ERROR.value: Tone.BAD,
+}
 RECONNECT_STATES = {ConnectionState.NEEDS_REAUTH.value, ConnectionState.ERROR.value}
+DETAILS_HOOK = "card_details"
 EVENTS_SHOWN = 15
 DELIVERIES_SHOWN = 20
 
@@ -60,8 +72,9 @@ class Card:
     description: str
     state: str
     state_label: str
+    tone: str = Tone.NEUTRAL.value
     reason: str = ""
-    action_url: str | None = None
+    dashboard_url: str | None = None
     docs_url: str | None = None
     connect_fields: Sequence[Field] = ()
     connect_options: Sequence[ConnectOption] = ()
@@ -75,8 +88,30 @@ class Card:
     api_keys: Sequence[ApiKey] = ()
     subscriptions: Sequence[SubscriptionRow] = ()
     failed: bool = False
-    error: str | None = None
-    recent_errors: Sequence[str] = ()
+    details: CardDetails | None = None
+    details_error: str = ""
+    """Said on the card when the plugin could not say more just now (its provider did not answer)."""
+
+    @property
+    def actions(self) -> Sequence[Any]:
+        return self.details.actions if self.details else ()
+
+    @property
+    def header_facts(self) -> Sequence[Fact]:
+        """Badges beside the state: the identity facts a plugin marked as the card's mode (Test / Live)."""
+        return [f for f in (self.details.identity if self.details else ()) if f.label == MODE_LABEL]
+
+    @property
+    def revoke_effect(self) -> str:
+        return self.details.revoke_effect if self.details else ""
+
+    @property
+    def disconnect_effects(self) -> Sequence[str]:
+        return self.details.disconnect_effects if self.details else ()
+
+
+MODE_LABEL = "Mode"
+"""An identity fact with this label (``Fact(label="Mode", value="Test mode")``) also shows as a badge."""
 
 
 @attrs.frozen(kw_only=True)
@@ -122,7 +157,41 @@ def event_title(host: Host, event_type: str) -> str:
     return spec.title if spec is not None else event_type
 
 
-def card_for(host: Host, tenant: Tenant, record: PluginRecord) -> Card:
+Details = tuple[CardDetails | None, str]
+"""A plugin's ``card_details`` answer, or ``None`` and what the card says instead."""
+
+
+def wants_details(host: Host, record: PluginRecord) -> bool:
+    return (not record.builtin and record.state is PluginState.LOADED and record.info is not None
+            and host.plugins.implements(record.name, DETAILS_HOOK))
+
+
+def plugin_details(host: Host, record: PluginRecord, tenant: Tenant, base_url: str) -> Details:
+    """The plugin's ``card_details`` for this site, or why there are none (never an exception: the
+    page renders whatever one plugin does). Blocking: call it on the plugin's lane."""
+    title = record.info.title if record.info else record.name
+    connection = host.connections.find(tenant.id, record.name)
+    ctx = host.context(record.name, tenant=tenant, connection=connection, base_url=base_url)
+    try:
+        details = host.plugins.call(record.name, DETAILS_HOOK, ctx=ctx)
+    except PluginError:  # a bug, recorded against the plugin by the call (operators read it there)
+        return None, f"{title} could not show everything right now; try again in a moment."
+    except IntellectraError as exc:  # said on purpose, for the creator (its provider did not answer...)
+        return None, f"{title} could not show everything right now ({exc.message})"
+    if details is not None and not isinstance(details, CardDetails):
+        host.plugins.record_runtime_error(record, DETAILS_HOOK, TypeError(
+            f"returned {type(details).__name__}; return core.CardDetails"))
+        return None, ""
+    return details, ""
+
+
+def details_unavailable(record: PluginRecord, exc: IntellectraError) -> Details:
+    """What the card says when the plugin's lane was too busy or too slow to answer in time."""
+    title = record.info.title if record.info else record.name
+    return None, f"{title} could not show everything right now ({exc.message})"
+
+
+def card_for(host: Host, tenant: Tenant, record: PluginRecord, *, details: Details = (None, "")) -> Card:
     info = record.info
     assert info is not None
     connection = host.connections.find(tenant.id, record.name)
@@ -139,25 +208,31 @@ def card_for(host: Host, tenant: Tenant, record: PluginRecord) -> Card:
             NOT_CONNECTED, "Not set up")
     else:
         label = STATE_LABELS.get(state, state)
+    tone = STATE_TONES.get(state, Tone.NEUTRAL)
+    found, details_error = details
+    if found is not None and found.label:
+        label, tone = found.label, found.tone
     return Card(
         name=record.name, title=info.title, description=info.description, state=state, state_label=label,
-        reason=connection.reason if connection else "", action_url=connection.action_url if connection else None,
+        tone=tone.value, reason=connection.reason if connection else "",
+        dashboard_url=connection.action_url if connection else None,
         docs_url=info.docs_url if (info.docs_url or "").startswith(("https://", "http://")) else None,
         connect_fields=info.connect_fields, connect_options=info.connect_options,
         can_connect=can_connect_at_all and (not active or state in RECONNECT_STATES),
         connect_label="Reconnect" if state in RECONNECT_STATES else "Connect",
         can_disconnect=active, can_refresh=active and Capability.STATUS in info.capabilities,
-        forms=[form for form in info.card_forms if is_shown(form, connection)],
+        forms=[form for form in info.card_forms if form.listed and is_shown(form, connection)],
         uses_api_keys=api and (active or not can_connect_at_all), api_keys=keys, subscriptions=subs,
-        recent_errors=list(record.runtime_errors[-3:]),
+        details=found, details_error=details_error,
     )
 
 
 def failed_card(record: PluginRecord) -> Card:
-    title = record.info.title if record.info else record.name
+    """Only that the integration is unavailable: the cause (module names, operator steps) is for the
+    site operator, who reads it in ``plugins list`` and the log."""
+    title = record.info.title if record.info else record.name.replace("_", " ").title()
     return Card(name=record.name, title=title, description=record.info.description if record.info else "",
-                state="failed", state_label="Unavailable", failed=True,
-                error=record.error or "The plugin failed to load.")
+                state="failed", state_label="Unavailable", tone=Tone.BAD.value, failed=True)
 
 
 def summarize(event: DomainEvent, titles: Mapping[str, str]) -> str:
@@ -189,13 +264,16 @@ def delivery_rows(found: Sequence[Delivery]) -> list[DeliveryRow]:
                         next_attempt_at=d.next_attempt_at) for d in found]
 
 
-def build_view(host: Host, tenant: Tenant) -> SettingsView:
+def build_view(host: Host, tenant: Tenant, *, details: Mapping[str, Details] | None = None) -> SettingsView:
+    """The page's data; ``details`` are the plugins' ``card_details`` answers, fetched beforehand on
+    each plugin's own lane (``wants_details`` / ``plugin_details``)."""
+    found = details or {}
     cards: list[Card] = []
     for record in host.plugins.records.values():
         if record.builtin:
             continue
         if record.state is PluginState.LOADED and record.info is not None:
-            cards.append(card_for(host, tenant, record))
+            cards.append(card_for(host, tenant, record, details=found.get(record.name, (None, ""))))
         elif record.state is PluginState.FAILED:
             cards.append(failed_card(record))
     deliveries_error = None

@@ -16,9 +16,10 @@ from core.web.app import create_app
 def make_site(make_host: Callable[..., Host], live_server: Callable[..., str]) -> Iterator[Callable[..., Site]]:
     sites: list[Site] = []
 
-    def build(*, broken: bool = False, settings: Mapping[str, Any] | None = None) -> Site:
+    def build(*, broken: bool = False, settings: Mapping[str, Any] | None = None,
+              extra: Mapping[str, object] | None = None) -> Site:
         demopay = DemoPay()
-        plugins: dict[str, object] = {"demopay": demopay, "hooks": Hooks()}
+        plugins: dict[str, object] = {"demopay": demopay, "hooks": Hooks(), **(extra or {})}
         if broken:
             plugins["broken"] = Broken()
         host = make_host(plugins=plugins, settings=settings)

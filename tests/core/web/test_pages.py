@@ -51,12 +51,15 @@ def test_each_loaded_integration_has_a_card_with_its_connect_form(site: Site):
     assert "Create API key" in card(page, "hooks")
 
 
-def test_a_plugin_that_failed_to_load_shows_its_error_instead_of_breaking_the_page(make_site):
-    page = make_site(broken=True).browser("a").page()
+def test_a_plugin_that_failed_to_load_says_it_is_unavailable_and_keeps_the_cause_for_the_operator(make_site):
+    site = make_site(broken=True)
+    page = site.browser("a").page()
     broken = card(page, "broken")
     assert badge(page, "broken") == "Unavailable"
-    assert "the Broken plugin cannot find its settings file" in broken
-    assert "plugins list" in broken
+    assert "is temporarily unavailable" in broken and "Nothing you set up is lost" in broken
+    assert "the Broken plugin cannot find its settings file" not in broken, "the cause is for the site operator"
+    assert "plugins list" not in broken and "restart" not in broken, "no operator instructions for creators"
+    assert "cannot find its settings file" in (site.host.plugins.records["broken"].error or "")
     assert 'action="/settings/integrations/broken/connect"' not in broken
     assert card(page, "demopay"), "the other integrations still render"
 
@@ -67,9 +70,10 @@ def test_connecting_with_fields_connects_at_once_and_never_echoes_the_secret(sit
     response = browser.post("/settings/integrations/demopay/connect",
                             {"option": "existing", "account": "ada", "api_secret": SECRET_VALUE})
     assert response.status_code == 303
-    assert response.headers["location"] == "/settings/integrations#demopay"
+    assert response.headers["location"] == "/settings/integrations#flash", "the address brings the message into view"
     page = browser.page()
     assert flash(page) == "success: Connected. Demo Pay is connected."
+    assert 'id="flash"' in card(page, "demopay"), "the message is inside the card that was used"
     assert badge(page, "demopay") == "Connected"
     assert SECRET_VALUE not in page
     assert site.host.connections.find(site.tenant("a").id, "demopay").external_id == "acct_ada"
@@ -92,7 +96,7 @@ def test_connecting_through_the_provider_redirects_there_and_the_return_is_expla
     provider_url = to_provider.headers["location"]
     assert provider_url.startswith(f"{site.url}/integrations/demopay/callback?state=")
     back = browser.get(provider_url.removeprefix(site.url))
-    assert back.status_code == 303 and back.headers["location"] == "/settings/integrations"
+    assert back.status_code == 303 and back.headers["location"] == "/settings/integrations#flash"
     page = browser.page()
     assert flash(page) == ("warning: Connected, but action is required. Demo Pay is connected. "
                            "Demo Pay needs your bank details.")
@@ -102,7 +106,7 @@ def test_connecting_through_the_provider_redirects_there_and_the_return_is_expla
 
 
 @pytest.mark.parametrize(("params", "expected"), [
-    ({"error": "access_denied"}, "error: You cancelled connecting. You cancelled connecting Demo Pay; nothing was "
+    ({"error": "access_denied"}, "info: Nothing was connected. You cancelled connecting Demo Pay; nothing was "
                                  "connected."),
     ({}, "error: That did not work. The link you came back with has no connect state. Start again from Settings > "
          "Integrations."),
@@ -237,7 +241,7 @@ def test_failed_deliveries_can_be_retried_from_the_page(site: Site):
     assert "member.created" in section and "Gave up after 8 attempts" in section and "connection refused" in section
     assert "unreachable" not in section, "only the target's host is shown"
     retried = browser.post(f"/settings/integrations/deliveries/{delivery.id}/retry")
-    assert retried.status_code == 303 and retried.headers["location"].endswith("#deliveries")
+    assert retried.status_code == 303 and retried.headers["location"].endswith("#flash")
     page = browser.page()
     assert flash(page) == "success: Delivery queued again. The member.created delivery will be sent again shortly."
     assert site.host.pipeline.get_delivery(delivery.id).status.value == "pending"
@@ -265,5 +269,5 @@ def test_the_page_is_accessible_by_construction(site: Site):
 def test_the_static_files_are_served(site: Site):
     browser = site.anonymous()
     css = browser.get("/static/intellectra/settings.css")
-    assert css.status_code == 200 and ".badge-connected" in css.text
+    assert css.status_code == 200 and ".badge-good" in css.text
     assert "clipboard" in browser.get("/static/intellectra/copy.js").text
