@@ -25,7 +25,8 @@ import attrs
 
 from bench.common import ROOT, Options, Result, postgres_available
 
-BENCHMARKS = ("intake_http", "intake_inproc", "processing", "claims", "delivery", "dispatch", "memory_startup")
+BENCHMARKS = ("intake_http", "intake_inproc", "processing", "claims", "delivery", "dispatch", "memory_startup",
+              "observers")
 RESULTS = ROOT / "bench" / "results"
 
 

@@ -144,9 +144,10 @@ class Connections:
             f"site only: create a new {title} account (you can use the same email address) and connect that one.",
             code="account_already_connected", http_status=409)
 
-    def apply_status(self, c: DB, connection: Connection, status: ConnectionStatus,
+    def apply_status(self, c: DB, connection: Connection, status: ConnectionStatus | None,
                      data_updates: Mapping[str, Any] | None = None, *, actor: str = "system") -> Connection:
-        """Store a new status (and merge detail into ``data``); emit ``integration.*`` when the state changed.
+        """Store a new status (``None``: keep the state) and merge detail into ``data``; emit
+        ``integration.*`` when the state changed.
 
         ``connection`` is the caller's (possibly earlier) view: the change lands on the row as it is
         now, and is dropped if the row no longer is that connection (another account, or disconnected
@@ -157,14 +158,15 @@ class Connections:
                 log.warning("connection %s changed (now %s, account %r) before a status from %s could be stored; "
                             "the status was dropped", current.id, current.state.value, current.external_id, actor)
                 return None
-            values: dict[str, Any] = dict(state=status.state.value, reason=status.reason,
-                                          action_url=status.action_url, updated_at=self.host.clock.now())
+            values: dict[str, Any] = {"updated_at": self.host.clock.now()}
+            if status is not None:
+                values.update(state=status.state.value, reason=status.reason, action_url=status.action_url)
             if data_updates:
                 values["data"] = {**current.data, **data_updates}
             return values
 
         before, after, changed = self._change(c, connection.id, change)
-        if changed and status.state != before.state:
+        if changed and status is not None and status.state != before.state:
             write_audit(c, self.host.clock, action=f"state:{status.state.value}", actor=actor,
                         tenant_id=before.tenant_id, integration=before.integration,
                         detail={"from": before.state.value, "reason": status.reason})

@@ -1,7 +1,10 @@
 """Writing domain events: validate against the versioned schema, store, fan out to the outbox.
 
-One call writes the events, one delivery per matching subscription, and whatever observing
-plugins ``ctx.deliver`` — all in the caller's transaction (transactional outbox).
+One call writes the events, one delivery per matching subscription, and one observation per
+observing plugin with an active connection of the event's tenant — all in the caller's transaction
+(transactional outbox). No plugin code runs here: workers call the observers' ``on_domain_event``
+after the commit (``core.pipeline.observer``), so a slow or failing plugin never holds the
+caller's transaction, its locks, or a creator's request.
 """
 
 from __future__ import annotations
@@ -17,13 +20,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection as DB
 from sqlalchemy import select
 
-from core.connections import connection_from_row
 from core.context import OutboundDelivery
 from core.converter import converter
 from core.events import NewDomainEvent
 from core.ids import new_id
-from core.models import ConnectionState, DomainEvent, Subscription, Tenant
-from core.store.tables import connections, deliveries, domain_events, subscriptions
+from core.models import ConnectionState, DomainEvent, Subscription
+from core.store.tables import connections, deliveries, domain_events, observations, subscriptions
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -84,7 +86,16 @@ class DomainEvents:
         with self.host.store.begin(conn) as c:
             (event,) = self.emit_in(c, tenant_id, [NewDomainEvent(type=event_type, data=data,
                                                                   occurred_at=occurred_at)], source="host")
+        if conn is None and self.observers_of({event_type}):
+            self.wake_observers()
         return event
+
+    def wake_observers(self) -> None:
+        """Observations were committed: wake this process's idle observing loop, if it runs workers
+        (other processes find them on their next poll)."""
+        pipeline = self.host.__dict__.get("pipeline")  # never build a pipeline just to wake it
+        if pipeline is not None:
+            pipeline.notify_new_observations()
 
     def emit_in(self, c: DB, tenant_id: str, new_events: Sequence[NewDomainEvent], *, source: str,
                 inbound_event_id: str | None = None) -> list[DomainEvent]:
@@ -95,7 +106,9 @@ class DomainEvents:
                   source: str) -> list[list[DomainEvent]]:
         """Write a batch of ``(tenant_id, events, inbound_event_id)`` items: one INSERT of events, one
         SELECT of subscriptions and one INSERT of deliveries in all (not three statements per inbound
-        event — a worker's batch costs three round trips). Returns the written events per item."""
+        event — a worker's batch costs three round trips), plus, when a loaded plugin observes one of
+        the types, one SELECT of connections and one INSERT of observations. Returns the written
+        events per item."""
         now = self.host.clock.now()
         catalogue = self.host.event_types
         per_item: list[list[DomainEvent]] = []
@@ -116,11 +129,11 @@ class DomainEvents:
         c.execute(domain_events.insert(), event_rows)
         events = [e for written in per_item for e in written]
         rows = self._subscription_deliveries(c, events)
-        for written in per_item:
-            if written:
-                rows.extend(self._observer_deliveries(c, written[0].tenant_id, written))
         if rows:
             c.execute(deliveries.insert(), rows)
+        observation_rows = self._observations(c, events)
+        if observation_rows:
+            c.execute(observations.insert(), observation_rows)
         return per_item
 
     def _subscription_deliveries(self, c: DB, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
@@ -142,33 +155,34 @@ class DomainEvents:
                                        domain_event_id=event.id))
         return rows
 
-    def _observer_deliveries(self, c: DB, tenant_id: str, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
-        observers = [r for r in self.host.plugins.loaded()
-                     if r.info is not None and r.info.observes & {e.type for e in events}]
+    def observers_of(self, event_types: builtins.set[str]) -> dict[str, frozenset[str]]:
+        """``{plugin: the types it observes}`` for loaded plugins that observe any of ``event_types``."""
+        found: dict[str, frozenset[str]] = {}
+        for record in self.host.plugins.loaded():
+            if (record.info is not None and record.info.observes & event_types
+                    and self.host.plugins.implements(record.name, "on_domain_event")):
+                found[record.name] = record.info.observes
+        return found
+
+    def _observations(self, c: DB, events: Sequence[DomainEvent]) -> builtins.list[dict[str, Any]]:
+        """One pending observation per (event, observing plugin with an active connection of its tenant).
+
+        Which connections are active is decided now, in the event's transaction; the worker checks
+        again before it calls the plugin (a connection may be gone by then).
+        """
+        observers = self.observers_of({e.type for e in events})
         if not observers:
             return []
-        active = {row.integration: row for row in c.execute(select(connections).where(
-            connections.c.tenant_id == tenant_id, connections.c.state.not_in(INACTIVE)))}
-        rows: list[dict[str, Any]] = []
-        tenant: Tenant | None = None
-        for record in observers:
-            if record.name not in active or not self.host.plugins.implements(record.name, "on_domain_event"):
-                continue
-            row = active[record.name]
-            connection = connection_from_row(row)
-            secrets = {k: str(v) for k, v in self.host.secrets.decrypt_json(row.secrets).items()}
-            tenant = tenant or self.host.tenants.get(tenant_id, conn=c)
-            for event in events:
-                if event.type not in record.info.observes:  # type: ignore[union-attr]
-                    continue
-                ctx = self.host.context(record.name, tenant=tenant, connection=connection, secrets=secrets)
-                try:
-                    self.host.plugins.call(record.name, "on_domain_event", ctx=ctx, event=event)
-                except Exception:  # an observer's failure never blocks the event (it is recorded)
-                    continue
-                rows.extend(plugin_outbox_row(self.host, out, tenant_id=tenant_id, integration=record.name,
-                                              domain_event_id=event.id) for out in ctx.effects.deliveries)
-        return rows
+        active = {(row.tenant_id, row.integration) for row in c.execute(
+            select(connections.c.tenant_id, connections.c.integration).where(
+                connections.c.tenant_id.in_({e.tenant_id for e in events}),
+                connections.c.integration.in_(list(observers)), connections.c.state.not_in(INACTIVE)))}
+        now = self.host.clock.now()
+        return [dict(id=new_id("obs"), domain_event_id=event.id, tenant_id=event.tenant_id, integration=name,
+                     event_type=event.type, status="pending", attempts=0, claims=0, next_attempt_at=now,
+                     created_at=now)
+                for event in events for name, types in observers.items()
+                if event.type in types and (event.tenant_id, name) in active]
 
     def list(self, tenant_id: str, *, event_type: str | None = None, limit: int = 50) -> list[DomainEvent]:
         stmt = (select(domain_events).where(domain_events.c.tenant_id == tenant_id)

@@ -250,13 +250,23 @@ def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDom
 def on_domain_event(ctx: IntegrationContext, event: DomainEvent) -> None:
     """Observe a domain event of a tenant connected to your integration (broadcast).
 
-    ``event`` is the :class:`core.DomainEvent` just written (``type``, ``version``, ``data`` in the
-    type's versioned schema, ``tenant_id``, ``occurred_at``); ``ctx.tenant`` and ``ctx.connection``
-    are the tenant and its connection to your integration. Called for event types listed in your
-    ``IntegrationInfo.observes``, for tenants whose connection to your integration is active, inside
-    the transaction that writes the event. Send things out through ``ctx.deliver(to=url,
-    json=payload)``: the host's outbox signs, retries and records each delivery, so never make HTTP
-    calls here yourself.
+    ``event`` is the stored :class:`core.DomainEvent` (``type``, ``version``, ``data`` in the type's
+    versioned schema, ``tenant_id``, ``occurred_at``); ``ctx.tenant`` and ``ctx.connection`` are the
+    tenant and its connection to your integration as they are now. Called for event types listed in
+    your ``IntegrationInfo.observes``, for tenants whose connection to your integration was active
+    when the event was written and still is.
+
+    When: in a worker, *after* the transaction that wrote the event has committed, with no
+    transaction open, so whoever emitted the event (a creator's click, the host app, a webhook's
+    handler) never waits for you, however long you take. If you raise (anything, an
+    ``IntellectraError`` included) the error is recorded against your plugin (``plugins list``,
+    ``/healthz``) and on the observation, and you are called again with backoff; after the last
+    attempt the observation is ``failed`` and an operator can replay it (``observations replay``).
+    You may therefore see one event more than once: stay idempotent.
+
+    Send things out through ``ctx.deliver(to=url, json=payload)``: the host writes the deliveries
+    with the observation's outcome, and its outbox signs, retries and records each one, so never make
+    HTTP calls here yourself.
     """
 
 

@@ -345,6 +345,31 @@ class Delivery:
     delivered_at: datetime | None = None
 
 
+class ObservationStatus(enum.StrEnum):
+    PENDING = "pending"
+    OBSERVED = "observed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@attrs.frozen(kw_only=True)
+class Observation:
+    """One observing plugin's turn at one domain event: ``on_domain_event`` runs in a worker after the
+    event's transaction committed, retried with backoff until ``observed`` or ``failed``."""
+
+    id: str
+    domain_event_id: str
+    tenant_id: str
+    integration: str
+    event_type: str
+    status: ObservationStatus = attrs.field(converter=ObservationStatus)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
 @attrs.frozen(kw_only=True)
 class ApiKey:
     """An API key's public face; the key itself is shown once, at creation, and stored hashed."""

@@ -314,17 +314,22 @@ class PluginHost:
         return any(i.plugin is plugin for i in getattr(self.pm.hook, hook).get_hookimpls())
 
     # ----------------------------------------------------------------- calling
-    def call(self, name: str, hook: str, **kwargs: Any) -> Any:
+    def call(self, name: str, hook: str, *, record_refusals: bool = False, **kwargs: Any) -> Any:
         """Call ``hook`` on exactly the plugin that owns integration ``name``.
 
         Returns that plugin's result (``None`` if it does not implement the hook). Unexpected
-        exceptions are recorded against the plugin and re-raised as ``PluginError``.
+        exceptions are recorded against the plugin and re-raised as ``PluginError``. An
+        ``IntellectraError`` is the plugin's answer to whoever called and passes through as it is;
+        with ``record_refusals`` (a call nobody waits on, e.g. an observer in a worker) it is
+        recorded against the plugin too.
         """
         record = self.get(name)
         caller = self._caller(name, hook)
         try:
             results = caller(**kwargs)
-        except IntellectraError:
+        except IntellectraError as exc:
+            if record_refusals:
+                self.record_runtime_error(record, hook, exc)
             raise
         except Exception as exc:
             raise self.record_runtime_error(record, hook, exc) from exc

@@ -111,9 +111,9 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from core.cli import admin, pipeline_cmds, scaffold_cmd, server
+    from core.cli import admin, observation_cmds, pipeline_cmds, scaffold_cmd, server
 
-    for module in (admin, server, pipeline_cmds, scaffold_cmd):
+    for module in (admin, server, pipeline_cmds, observation_cmds, scaffold_cmd):
         module.register(cli)
 
 

@@ -159,7 +159,8 @@ def register(cli: click.Group) -> None:
             emit_object(report.as_json(), as_json=True)
         else:
             click.echo(f"Deleted {report.inbound_events} inbound event(s), {report.domain_events} domain event(s), "
-                       f"{report.deliveries} delivery(ies), {report.connect_states} expired connect state(s) and "
+                       f"{report.deliveries} delivery(ies), {report.observations} observation(s), "
+                       f"{report.connect_states} expired connect state(s) and "
                        f"{report.audit_log} audit row(s) older than {older_than.strip()}.")
 
     @cli.group()

@@ -1,16 +1,17 @@
-"""The operator's view: list inbound events and deliveries, replay events, re-queue deliveries."""
+"""The operator's view: list inbound events, observations and deliveries; replay events and observations,
+re-queue deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.errors import IntellectraError, NotFound, ValidationFailed
-from core.models import Delivery, DeliveryStatus, InboundStatus, StoredEvent
-from core.pipeline.rows import delivery_from_row, stored_event_from_row
-from core.store.tables import deliveries, inbound_events
+from core.models import Delivery, DeliveryStatus, InboundStatus, Observation, ObservationStatus, StoredEvent
+from core.pipeline.rows import delivery_from_row, observation_from_row, stored_event_from_row
+from core.store.tables import deliveries, inbound_events, observations
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -25,7 +26,8 @@ class AlreadyDone(IntellectraError):
     http_status = 409
 
 
-def _status(value: str | None, enum: type[InboundStatus] | type[DeliveryStatus], what: str) -> str | None:
+def _status(value: str | None, enum: type[InboundStatus] | type[DeliveryStatus] | type[ObservationStatus],
+            what: str) -> str | None:
     if value is None:
         return None
     allowed = [s.value for s in enum]
@@ -84,8 +86,6 @@ class Operations:
         return self.get_event(event_id)
 
     def count_events(self, *, status: str, integration: str | None = None) -> int:
-        from sqlalchemy import func
-
         stmt = select(func.count()).select_from(inbound_events).where(
             inbound_events.c.status == _status(status, InboundStatus, "event"))
         if integration is not None:
@@ -118,6 +118,85 @@ class Operations:
         if total:
             self.host.pipeline.notify_new_events()
         return total
+
+    # ------------------------------------------------------------------ observations
+    def list_observations(self, *, status: str | None = None, integration: str | None = None,
+                          tenant_id: str | None = None, limit: int = 50) -> list[Observation]:
+        """Newest first."""
+        stmt = select(observations).order_by(observations.c.created_at.desc(), observations.c.id.desc())
+        if (wanted := _status(status, ObservationStatus, "observation")) is not None:
+            stmt = stmt.where(observations.c.status == wanted)
+        if integration is not None:
+            stmt = stmt.where(observations.c.integration == integration)
+        if tenant_id is not None:
+            stmt = stmt.where(observations.c.tenant_id == tenant_id)
+        with self.host.store.read() as c:
+            return [observation_from_row(r) for r in c.execute(stmt.limit(max(1, limit)))]
+
+    def get_observation(self, observation_id: str) -> Observation:
+        with self.host.store.read() as c:
+            row = c.execute(select(observations).where(observations.c.id == observation_id)).first()
+        if row is None:
+            raise NotFound(f"No observation {observation_id!r}; list them with `intellectra-integrations observations "
+                           "list`.", code="observation_not_found")
+        return observation_from_row(row)
+
+    def replay_observation(self, observation_id: str, *, force: bool = False) -> Observation:
+        """Queue a failed or skipped observation again, with a fresh set of attempts.
+
+        An observed one is refused unless ``force``: the plugin would observe the event again (and
+        send what it sends a second time).
+        """
+        observation = self.get_observation(observation_id)
+        if observation.status is ObservationStatus.PENDING:
+            return observation
+        if observation.status is ObservationStatus.OBSERVED and not force:
+            raise AlreadyDone(
+                f"Observation {observation_id} was already observed; replaying it would have {observation.integration} "
+                "observe the event again (and send what it sends a second time). If that is what you want, replay it "
+                "with --force.", code="observation_already_observed")
+        with self.host.store.begin() as c:
+            c.execute(observations.update().where(observations.c.id == observation_id,
+                                                  observations.c.status == observation.status.value)
+                      .values(**self._fresh_observation()))
+        self.host.pipeline.notify_new_observations()
+        return self.get_observation(observation_id)
+
+    def count_observations(self, *, status: str, integration: str | None = None) -> int:
+        stmt = select(func.count()).select_from(observations).where(
+            observations.c.status == _status(status, ObservationStatus, "observation"))
+        if integration is not None:
+            stmt = stmt.where(observations.c.integration == integration)
+        with self.host.store.read() as c:
+            return int(c.execute(stmt).scalar_one())
+
+    def replay_observations(self, *, status: str = "failed", integration: str | None = None,
+                            progress: Callable[[int], None] | None = None) -> int:
+        """Replay every failed (or skipped) observation, a page per transaction; returns how many."""
+        if _status(status, ObservationStatus, "observation") not in ("failed", "skipped"):
+            raise ValidationFailed("Bulk replay takes --status failed or --status skipped; replay observed "
+                                   "observations one by one with --force.", code="status_not_replayable")
+        total = 0
+        while True:
+            with self.host.store.begin() as c:
+                stmt = select(observations.c.id).where(observations.c.status == status)
+                if integration is not None:
+                    stmt = stmt.where(observations.c.integration == integration)
+                ids = list(c.execute(stmt.limit(REPLAY_PAGE)).scalars())
+                if not ids:
+                    break
+                c.execute(observations.update().where(observations.c.id.in_(ids), observations.c.status == status)
+                          .values(**self._fresh_observation()))
+            total += len(ids)
+            if progress is not None:
+                progress(len(ids))
+        if total:
+            self.host.pipeline.notify_new_observations()
+        return total
+
+    def _fresh_observation(self) -> dict[str, object]:
+        return dict(status="pending", attempts=0, claims=0, next_attempt_at=self.host.clock.now(), claimed_by=None,
+                    claimed_until=None, last_error=None, finished_at=None)
 
     # ------------------------------------------------------------------ deliveries
     def list_deliveries(self, *, status: str | None = None, tenant_id: str | None = None,

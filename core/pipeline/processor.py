@@ -235,6 +235,7 @@ class Processor:
         self._count(report)
         if report.processed:
             self.pipeline.notify_new_deliveries()
+            self.pipeline.notify_new_observations()
         return report
 
     def _apply_alone(self, handled: Handled, now: datetime, earlier: Exception | None) -> list[Handled]:

@@ -6,15 +6,17 @@
 Beyond the window it deletes, in this order (each step leaves the next one's rows unreferenced):
 
 1. deliveries that were ``delivered`` or ``cancelled``;
-2. domain events no delivery refers to any more, unless their inbound event is still waiting;
-3. inbound events that were ``processed`` or ``ignored`` and that no domain event refers to;
-4. connect states that expired.
+2. observations that were ``observed`` or ``skipped``;
+3. domain events no delivery or observation refers to any more, unless their inbound event is still
+   waiting;
+4. inbound events that were ``processed`` or ``ignored`` and that no domain event refers to;
+5. connect states that expired.
 
-It never deletes anything ``pending``, and keeps ``failed`` events and ``dead`` deliveries (they wait
-for an operator to replay or retry them) unless ``include_failed`` is given. A row counts as old only
-when it was both created and finished before the window (a delivery retried and delivered yesterday
-stays). Audit rows are the record of who connected what: they are deleted only with their own, usually
-longer, window (``audit_older_than`` / ``INTELLECTRA_AUDIT_RETENTION``).
+It never deletes anything ``pending``, and keeps ``failed`` events and observations and ``dead``
+deliveries (they wait for an operator to replay or retry them) unless ``include_failed`` is given. A
+row counts as old only when it was both created and finished before the window (a delivery retried
+and delivered yesterday stays). Audit rows are the record of who connected what: they are deleted
+only with their own, usually longer, window (``audit_older_than`` / ``INTELLECTRA_AUDIT_RETENTION``).
 
 Every batch re-checks its conditions in the ``DELETE`` itself, so a row replayed or retried between
 the batch's select and its delete is left alone; batches are small so no lock is held for long and
@@ -35,7 +37,7 @@ import attrs
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select
 
 from core.errors import ConfigError
-from core.store.tables import audit_log, connect_states, deliveries, domain_events, inbound_events
+from core.store.tables import audit_log, connect_states, deliveries, domain_events, inbound_events, observations
 
 if TYPE_CHECKING:
     from core.host import Host
@@ -89,13 +91,15 @@ class PruneReport:
     inbound_events: int = 0
     domain_events: int = 0
     deliveries: int = 0
+    observations: int = 0
     connect_states: int = 0
     audit_log: int = 0
     batches: int = 0
 
     @property
     def total(self) -> int:
-        return self.inbound_events + self.domain_events + self.deliveries + self.connect_states + self.audit_log
+        return (self.inbound_events + self.domain_events + self.deliveries + self.observations + self.connect_states
+                + self.audit_log)
 
     def as_json(self) -> dict[str, int]:
         return attrs.asdict(self)
@@ -123,18 +127,23 @@ def prune(host: Host, *, older_than: timedelta, include_failed: bool = False,
 def _steps(cutoff: datetime, include_failed: bool) -> list[tuple[str, Table, ColumnElement[bool]]]:
     finished_events = ["processed", "ignored", *(["failed"] if include_failed else [])]
     finished_deliveries = ["delivered", "cancelled", *(["dead"] if include_failed else [])]
+    finished_observations = ["observed", "skipped", *(["failed"] if include_failed else [])]
+    old_observations = and_(observations.c.status.in_(finished_observations), observations.c.created_at < cutoff,
+                            or_(observations.c.finished_at.is_(None), observations.c.finished_at < cutoff))
     old_deliveries = and_(deliveries.c.status.in_(finished_deliveries), deliveries.c.created_at < cutoff,
                           or_(deliveries.c.delivered_at.is_(None), deliveries.c.delivered_at < cutoff))
     old_domain_events = and_(
         domain_events.c.created_at < cutoff,
         ~exists().where(deliveries.c.domain_event_id == domain_events.c.id),
+        ~exists().where(observations.c.domain_event_id == domain_events.c.id),
         ~exists().where(inbound_events.c.id == domain_events.c.inbound_event_id,
                         inbound_events.c.status.not_in(finished_events)))
     old_inbound_events = and_(
         inbound_events.c.status.in_(finished_events), inbound_events.c.received_at < cutoff,
         or_(inbound_events.c.processed_at.is_(None), inbound_events.c.processed_at < cutoff),
         ~exists().where(domain_events.c.inbound_event_id == inbound_events.c.id))
-    return [("deliveries", deliveries, old_deliveries), ("domain_events", domain_events, old_domain_events),
+    return [("deliveries", deliveries, old_deliveries), ("observations", observations, old_observations),
+            ("domain_events", domain_events, old_domain_events),
             ("inbound_events", inbound_events, old_inbound_events),
             ("connect_states", connect_states, connect_states.c.expires_at < cutoff)]
 

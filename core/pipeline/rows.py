@@ -1,11 +1,11 @@
-"""Database rows of ``inbound_events`` and ``deliveries`` as the public models."""
+"""Database rows of ``inbound_events``, ``deliveries`` and ``observations`` as the public models."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from core.models import Delivery, InboundStatus, StoredEvent
+from core.models import Delivery, InboundStatus, Observation, StoredEvent
 
 
 def stored_event_from_row(row: Any) -> StoredEvent:
@@ -21,3 +21,10 @@ def delivery_from_row(row: Any) -> Delivery:
                     subscription_id=row.subscription_id, domain_event_id=row.domain_event_id,
                     next_attempt_at=row.next_attempt_at, last_status_code=row.last_status_code,
                     last_error=row.last_error, created_at=row.created_at, delivered_at=row.delivered_at)
+
+
+def observation_from_row(row: Any) -> Observation:
+    return Observation(id=row.id, domain_event_id=row.domain_event_id, tenant_id=row.tenant_id,
+                       integration=row.integration, event_type=row.event_type, status=row.status,
+                       attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+                       created_at=row.created_at, finished_at=row.finished_at)

@@ -190,6 +190,31 @@ deliveries = Table(
     Index("ix_deliveries_domain_event", "domain_event_id"),  # retention: does a delivery still need this event?
 )
 
+observations = Table(
+    "observations", metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("domain_event_id", String(ID), nullable=False),
+    Column("tenant_id", String(ID), nullable=False),
+    Column("integration", String(100), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),  # on_domain_event runs with a recorded result
+    Column("claims", Integer, nullable=False, default=0),  # claims taken, finished or not
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_observations_due", "status", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),  # the claim's walk (core/pipeline/claims.py)
+    Index("ix_observations_status", "status", "created_at"),  # operators' listings by status
+    Index("ix_observations_created", "created_at"),  # the unfiltered listing, newest first
+    Index("ix_observations_domain_event", "domain_event_id"),
+)
+"""One row per (domain event, observing plugin with an active connection of its tenant), written with
+the event; workers call the plugin's ``on_domain_event`` for it after the commit."""
+
 api_keys = Table(
     "api_keys", metadata,
     Column("id", String(ID), primary_key=True),

@@ -18,6 +18,8 @@ from core import (
     IntegrationInfo,
     hookimpl,
 )
+from core.context import Effects
+from core.effects import apply_effects
 from core.testing import database_kind
 
 
@@ -128,14 +130,33 @@ def test_a_write_that_lost_a_race_inside_its_transaction_is_merged_onto_the_winn
         if statement.lstrip().upper().startswith("UPDATE CONNECTIONS") and not raced:
             raced.append(True)
             with host.store.begin() as rival:
-                host.connections.apply_status(rival, connection, connection.status, {"payouts": "enabled"})
+                host.connections.apply_status(rival, connection, None, {"payouts": "enabled"})
 
     event.listen(host.store.engine, "before_cursor_execute", rival_commits_first)
     try:
         with host.store.begin() as c:
-            host.connections.apply_status(c, connection, connection.status, {"checked": "yes"})
+            host.connections.apply_status(c, connection, None, {"checked": "yes"})
     finally:
         event.remove(host.store.engine, "before_cursor_execute", rival_commits_first)
     stored = host.connections.find(tenant.id, "racer")
     assert raced and stored is not None
     assert dict(stored.data) == {"plan": "basic", "payouts": "enabled", "checked": "yes"}
+
+
+def test_a_change_of_detail_only_keeps_the_state_another_writer_set(make_host):
+    """A hook that only updated ``data`` (no status) from an earlier view of the connection must not
+    write that view's state back over a state change made meanwhile."""
+    host = make_host(plugins={"racer": Racer()})
+    tenant, _ = host.tenants.create("Site")
+    earlier = host.connect(tenant, "racer", {}).connection
+    assert earlier is not None and earlier.state is ConnectionState.CONNECTED
+    with host.store.begin() as c:
+        host.connections.apply_status(c, earlier, ConnectionStatus(state=ConnectionState.ACTION_REQUIRED,
+                                                                   reason="Verify your identity."))
+    with host.store.begin() as c:  # what a hook's ctx.update_data(checked="yes") becomes
+        apply_effects(host, c, tenant_id=tenant.id, integration="racer", connection=earlier,
+                      effects=Effects(data_updates={"checked": "yes"}), actor="racer")
+    stored = host.connections.find(tenant.id, "racer")
+    assert stored is not None
+    assert (stored.state, stored.reason) == (ConnectionState.ACTION_REQUIRED, "Verify your identity.")
+    assert stored.data["checked"] == "yes"

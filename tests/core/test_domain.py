@@ -85,6 +85,8 @@ def test_an_observing_plugin_delivers_through_the_outbox_for_connected_tenants_o
     host.connect(connected, "observer", {})
     host.emit(connected.id, "purchase.completed", PURCHASE)
     host.emit(bystander.id, "purchase.completed", PURCHASE)
+    assert recorder.deliveries(integration="observer") == [], "observers run in workers, after the commit"
+    assert host.pipeline.observer.drain().observed == 1
     rows = [r for r in recorder.deliveries() if r.integration == "observer"]
     assert len(rows) == 1
     assert rows[0].tenant_id == connected.id

@@ -18,7 +18,15 @@ from sqlalchemy import select
 from core.cli import cli
 from core.errors import ConfigError
 from core.pipeline.retention import PruneReport, RetentionPolicy, parse_duration, prune
-from core.store.tables import audit_log, connect_states, deliveries, domain_events, inbound_events, tenants
+from core.store.tables import (
+    audit_log,
+    connect_states,
+    deliveries,
+    domain_events,
+    inbound_events,
+    observations,
+    tenants,
+)
 
 DAY = timedelta(days=1)
 WINDOW = 30 * DAY
@@ -62,6 +70,15 @@ class Rows:
                 next_attempt_at=created, created_at=created, delivered_at=delivered))
         return id
 
+    def observation(self, id: str, status: str, age: timedelta, *, domain: str) -> str:
+        created = self.now - age
+        with self.host.store.begin() as c:
+            c.execute(observations.insert().values(
+                id=id, domain_event_id=domain, tenant_id="tn_1", integration="slack", event_type="purchase.completed",
+                status=status, attempts=1, claims=1, next_attempt_at=created, created_at=created,
+                finished_at=None if status == "pending" else created))
+        return id
+
     def connect_state(self, id: str, expired_age: timedelta) -> str:
         with self.host.store.begin() as c:
             c.execute(connect_states.insert().values(id=id, tenant_id="tn_1", integration="fake",
@@ -77,7 +94,8 @@ class Rows:
 
     def remaining(self) -> set[str]:
         with self.host.store.read() as c:
-            return {row.id for table in (inbound_events, domain_events, deliveries, connect_states, audit_log)
+            return {row.id for table in (inbound_events, domain_events, deliveries, observations, connect_states,
+                                         audit_log)
                     for row in c.execute(select(table.c.id))}
 
 
@@ -121,6 +139,18 @@ def test_prune_deletes_finished_rows_beyond_the_window_and_keeps_everything_else
     assert rows.remaining() == site["kept"]
     assert report == PruneReport(inbound_events=3, domain_events=3, deliveries=2, connect_states=1, audit_log=0,
                                  batches=report.batches)
+
+
+def test_an_observed_event_goes_with_its_observations_and_one_still_waiting_stays(host, rows):
+    rows.observation("obs_done", "observed", 40 * DAY, domain=rows.domain("ev_observed", 40 * DAY))
+    rows.observation("obs_skipped", "skipped", 40 * DAY, domain=rows.domain("ev_skipped", 40 * DAY))
+    rows.observation("obs_waiting", "pending", 40 * DAY, domain=rows.domain("ev_waiting", 40 * DAY))
+    rows.observation("obs_failed", "failed", 40 * DAY, domain=rows.domain("ev_failed", 40 * DAY))
+    report = prune(host, older_than=WINDOW)
+    assert (report.observations, report.domain_events) == (2, 2)
+    assert rows.remaining() == {"obs_waiting", "ev_waiting", "obs_failed", "ev_failed"}
+    assert prune(host, older_than=WINDOW, include_failed=True).observations == 1
+    assert rows.remaining() == {"obs_waiting", "ev_waiting"}
 
 
 def test_pending_failed_and_dead_rows_are_never_deleted_however_old(host, rows):
