@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+from cryptography.fernet import Fernet
 from notifier import MEMBER, Notifier
 
 from core.cli import cli
@@ -19,7 +20,7 @@ def run(intellectra_database_url, tmp_path, clock):
     registry = tmp_path / "registry.toml"
     registry.write_text("")
     env = {"INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
-           "INTELLECTRA_DEV": "1"}
+           "INTELLECTRA_SECRET_KEYS": Fernet.generate_key().decode()}
 
     def invoke(*args, ok=True):
         result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)

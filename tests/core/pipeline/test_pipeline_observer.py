@@ -12,7 +12,7 @@ import threading
 import pytest
 from notifier import MEMBER, Notifier
 
-from core import EVENT_TYPES, NotConnected
+from core import CORE_EVENT_TYPES, NotConnected
 from core.models import ObservationStatus
 from core.pipeline import AlreadyDone
 
@@ -42,7 +42,7 @@ def test_emitting_only_queues_an_observation_for_connected_observers(make_host, 
 
     event = host.emit(connected.id, "member.created", MEMBER)
     host.emit(bystander.id, "member.created", MEMBER)
-    host.emit(connected.id, "course.completed", EVENT_TYPES["course.completed"].example)  # not observed
+    host.emit(connected.id, "course.completed", CORE_EVENT_TYPES["course.completed"].example)  # not observed
 
     assert notifier.seen == [], "no plugin code runs while an event is written"
     (queued,) = observations(host)
