@@ -31,10 +31,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, literal, or_, select, tuple_
 
 from core.errors import ConfigError
 from core.store.tables import audit_log, connect_states, deliveries, domain_events, inbound_events, observations
@@ -113,18 +113,30 @@ def prune(host: Host, *, older_than: timedelta, include_failed: bool = False,
         raise ConfigError("The retention window must be longer than zero.", code="duration_invalid")
     now = host.clock.now()
     report = PruneReport()
-    for name, table, condition in _steps(now - older_than, include_failed):
-        _delete_in_batches(host, name, table, condition, batch_size, report, progress)
+    for step in _steps(now - older_than, include_failed):
+        _delete_in_batches(host, step, batch_size, report, progress)
     if audit_older_than is not None:
-        _delete_in_batches(host, "audit_log", audit_log, audit_log.c.created_at < now - audit_older_than,
-                           batch_size, report, progress)
+        audit_cutoff = now - audit_older_than
+        _delete_in_batches(host, Step("audit_log", audit_log, audit_log.c.created_at, audit_cutoff,
+                                      audit_log.c.created_at < audit_cutoff), batch_size, report, progress)
     if report.total:
         log.info("retention: deleted %s", ", ".join(f"{v} {k}" for k, v in report.as_json().items()
                                                       if v and k != "batches"))
     return report
 
 
-def _steps(cutoff: datetime, include_failed: bool) -> list[tuple[str, Table, ColumnElement[bool]]]:
+@attrs.frozen
+class Step:
+    """One table's pruning: rows older than ``cutoff`` by ``age`` are candidates, ``condition`` decides."""
+
+    name: str
+    table: Table
+    age: Any
+    cutoff: datetime
+    condition: ColumnElement[bool]
+
+
+def _steps(cutoff: datetime, include_failed: bool) -> list[Step]:
     finished_events = ["processed", "ignored", *(["failed"] if include_failed else [])]
     finished_deliveries = ["delivered", "cancelled", *(["dead"] if include_failed else [])]
     finished_observations = ["observed", "skipped", *(["failed"] if include_failed else [])]
@@ -142,25 +154,44 @@ def _steps(cutoff: datetime, include_failed: bool) -> list[tuple[str, Table, Col
         inbound_events.c.status.in_(finished_events), inbound_events.c.received_at < cutoff,
         or_(inbound_events.c.processed_at.is_(None), inbound_events.c.processed_at < cutoff),
         ~exists().where(domain_events.c.inbound_event_id == inbound_events.c.id))
-    return [("deliveries", deliveries, old_deliveries), ("observations", observations, old_observations),
-            ("domain_events", domain_events, old_domain_events),
-            ("inbound_events", inbound_events, old_inbound_events),
-            ("connect_states", connect_states, connect_states.c.expires_at < cutoff)]
+    return [Step("deliveries", deliveries, deliveries.c.created_at, cutoff, old_deliveries),
+            Step("observations", observations, observations.c.created_at, cutoff, old_observations),
+            Step("domain_events", domain_events, domain_events.c.created_at, cutoff, old_domain_events),
+            Step("inbound_events", inbound_events, inbound_events.c.received_at, cutoff, old_inbound_events),
+            Step("connect_states", connect_states, connect_states.c.expires_at, cutoff,
+                 connect_states.c.expires_at < cutoff)]
 
 
-def _delete_in_batches(host: Host, name: str, table: Table, condition: ColumnElement[bool], batch_size: int,
-                       report: PruneReport, progress: Callable[[str, int], None] | None) -> None:
+def _delete_in_batches(host: Host, step: Step, batch_size: int, report: PruneReport,
+                       progress: Callable[[str, int], None] | None) -> None:
+    """Walk the table's old rows oldest first, a page of ``batch_size`` per transaction (keyset paging on
+    the age index), and delete those of the page that ``step.condition`` allows.
+
+    The page is found by the age index alone and the full condition (``NOT EXISTS`` and all) is checked
+    only for the page's rows in the ``DELETE``: asked for "the first N rows that qualify", PostgreSQL
+    joined every delivery to every domain event per batch (0.8 s each at a million rows), and rows kept
+    on purpose (a dead delivery's event) would be read again by every later batch."""
+    table, age = step.table, step.age
+    after: tuple[Any, str] | None = None
     while True:
+        page = select(table.c.id, age.label("age")).where(age < step.cutoff).order_by(age, table.c.id)
+        if after is not None:
+            # Typed binds: the age column's UTC conversion must apply to the key as it does to the column.
+            page = page.where(tuple_(age, table.c.id) > tuple_(literal(after[0], age.type),
+                                                               literal(after[1], table.c.id.type)))
         with host.store.begin() as c:
-            ids = list(c.execute(select(table.c.id).where(condition).limit(batch_size)).scalars())
-            deleted = c.execute(delete(table).where(table.c.id.in_(ids), condition)).rowcount if ids else 0
-        if ids:
-            report.batches += 1
-        setattr(report, name, getattr(report, name) + deleted)
+            rows = c.execute(page.limit(batch_size)).all()
+            if not rows:
+                return
+            ids = [r.id for r in rows]
+            deleted = c.execute(delete(table).where(table.c.id.in_(ids), step.condition)).rowcount
+        report.batches += 1
+        setattr(report, step.name, getattr(report, step.name) + deleted)
         if progress is not None and deleted:
-            progress(name, deleted)
-        if len(ids) < batch_size:
+            progress(step.name, deleted)
+        if len(rows) < batch_size:
             return
+        after = (rows[-1].age, rows[-1].id)
 
 
 async def run_on_schedule(host: Host, policy: RetentionPolicy, stop: asyncio.Event) -> None:

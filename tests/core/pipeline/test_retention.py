@@ -185,6 +185,17 @@ def test_prune_works_in_small_batches_each_its_own_transaction(host, rows):
     assert rows.remaining() == set()
 
 
+def test_rows_kept_on_purpose_never_stop_the_batches_behind_them(host, rows):
+    """Pages walk the old rows oldest first, whatever each page keeps; equal timestamps split across pages."""
+    kept = set()
+    for i in range(9):
+        rows.inbound(f"inb_done_{i}", "processed", 40 * DAY)  # all nine at the very same instant
+        kept.add(rows.inbound(f"inb_wait_{i}", "pending", 40 * DAY))
+    report = prune(host, older_than=WINDOW, batch_size=2)
+    assert report.inbound_events == 9
+    assert rows.remaining() == kept
+
+
 def test_a_second_prune_finds_nothing_left_to_delete(host, site):
     prune(host, older_than=WINDOW)
     again = prune(host, older_than=WINDOW)

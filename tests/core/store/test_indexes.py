@@ -80,7 +80,8 @@ def test_listing_deliveries_walks_an_index_newest_first(host, status):
         assert_walks_an_index(plan, "deliveries")
 
 
-@pytest.mark.parametrize("table", ["inbound_events", "domain_events", "deliveries", "connect_states", "audit_log"])
+@pytest.mark.parametrize("table", ["inbound_events", "domain_events", "deliveries", "observations", "connect_states",
+                                   "audit_log"])
 def test_every_retention_statement_finds_its_rows_through_an_index(host, table):
     def run() -> None:
         prune(host, older_than=timedelta(days=30), audit_older_than=timedelta(days=365))
