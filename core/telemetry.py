@@ -9,6 +9,7 @@ configures an SDK. One span per stage, each carrying the ids that link the stage
 
     intellectra.intake        intellectra.integration, intellectra.inbound_event.ids (the events stored)
     intellectra.handle_event  intellectra.inbound_event.id, intellectra.event.type, intellectra.outcome
+    intellectra.observe       intellectra.observation.id, intellectra.domain_event.id, intellectra.outcome
     intellectra.deliver       intellectra.delivery.id, intellectra.domain_event.id, intellectra.inbound_event.id
 
 A stage runs in another process than the one before (a worker handles what ``serve`` stored), so
@@ -32,6 +33,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 if TYPE_CHECKING:
     from core.pipeline.delivery import Attempt
     from core.pipeline.intake import Intake, IntakeResult
+    from core.pipeline.observer import Claimed, Outcome
     from core.pipeline.processor import Handled
 
 TRACER = "intellectra"
@@ -52,6 +54,10 @@ HANDLED = Counter("intellectra_handler_outcomes", "Inbound events handled, by in
                   "ignored, retry or failed", ["integration", "outcome"], registry=REGISTRY)
 HANDLING_SECONDS = Histogram("intellectra_handler_seconds", "Time an integration's handle_event took",
                              ["integration"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
+OBSERVED = Counter("intellectra_observer_outcomes", "Observations by observing plugin and outcome: observed, "
+                   "skipped, retry or failed", ["integration", "outcome"], registry=REGISTRY)
+OBSERVING_SECONDS = Histogram("intellectra_observer_seconds", "Time a plugin's on_domain_event took",
+                              ["integration"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
 DELIVERIES = Counter("intellectra_delivery_outcomes", "Delivery attempts by integration and outcome: delivered, "
                      "retry, dead or cancelled", ["integration", "outcome"], registry=REGISTRY)
 DELIVERY_SECONDS = Histogram("intellectra_delivery_seconds", "Time one delivery attempt took (POST and answer)",
@@ -146,6 +152,27 @@ def traced_handling(event: Any, handle: Callable[[], Handled]) -> Handled:
         if handled.outcome in ("retry", "failed"):
             span.set_status(StatusCode.ERROR, handled.error or handled.outcome)
         return handled
+
+
+# ---------------------------------------------------------------------------------------------- observing
+
+def traced_observation(observation: Claimed, observe: Callable[[], Outcome]) -> Outcome:
+    """Run one plugin's turn at one domain event (``observe``) in a span; count its outcome and time it."""
+    started = time.perf_counter()
+    attributes: dict[str, str | int] = {
+        "intellectra.integration": observation.integration, "intellectra.observation.id": observation.id,
+        "intellectra.domain_event.id": observation.domain_event_id, "intellectra.event.type": observation.event_type,
+        "intellectra.tenant.id": observation.tenant_id, "intellectra.attempt": observation.attempts}
+    with tracer().start_as_current_span("intellectra.observe", kind=SpanKind.CONSUMER,
+                                        attributes=attributes) as span:
+        outcome = observe()
+        if outcome.ran:
+            OBSERVING_SECONDS.labels(observation.integration).observe(time.perf_counter() - started)
+        OBSERVED.labels(observation.integration, outcome.outcome).inc()
+        span.set_attribute("intellectra.outcome", outcome.outcome)
+        if outcome.outcome in ("retry", "failed"):
+            span.set_status(StatusCode.ERROR, outcome.error or outcome.outcome)
+        return outcome
 
 
 # ---------------------------------------------------------------------------------------------- delivery

@@ -6,7 +6,7 @@ Fixtures:
   (SQLite by default; PostgreSQL when ``INTELLECTRA_TEST_DB=postgres``) with your plugin registered;
 * ``host`` — the same with no plugins; ``clock`` — a :class:`core.clock.ManualClock`;
 * ``live_server(app)`` — serves an ASGI app with uvicorn on 127.0.0.1 and returns its URL;
-* ``recorder`` — reads back domain events, deliveries and inbound events of a host;
+* ``recorder`` — reads back domain events, observations, deliveries and inbound events of a host;
 * ``tenant`` — a tenant (and its API token) on ``host``.
 
 And :class:`IntegrationConformance`, a test class to subclass so your plugin is checked against
@@ -200,6 +200,10 @@ class Recorder:
 
     def inbound_events(self, **where: Any) -> list[Any]:
         return self._rows(tables.inbound_events, where)
+
+    def observations(self, **where: Any) -> list[Any]:
+        """Observing plugins' turns at domain events (``host.pipeline.observer.drain()`` takes them)."""
+        return self._rows(tables.observations, where)
 
     def audit(self, **where: Any) -> list[Any]:
         return self._rows(tables.audit_log, where)

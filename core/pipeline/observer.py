@@ -40,6 +40,7 @@ from core.pipeline.leases import LeaseKeeper
 from core.pipeline.processor import MAX_ERROR, describe
 from core.redact import redact
 from core.store.tables import connections, deliveries, domain_events, observations, tenants
+from core.telemetry import traced_observation
 from core.tenants import tenant_from_row
 
 if TYPE_CHECKING:
@@ -165,8 +166,9 @@ class Observer:
 
         def one(observation: Claimed) -> Outcome:
             found = found_connections.get((observation.tenant_id, observation.integration))
-            return self._observe_one(observation, events.get(observation.domain_event_id),
-                                     found_tenants.get(observation.tenant_id), *(found or (None, None)))
+            return traced_observation(observation, lambda: self._observe_one(
+                observation, events.get(observation.domain_event_id), found_tenants.get(observation.tenant_id),
+                *(found or (None, None))))
 
         threads = self.pipeline.config.handler_concurrency
         if threads == 1 or len(claimed) == 1:

@@ -3,8 +3,8 @@
 Off (404) until the token is set; a request without it, or with another, gets 401. The answer joins
 two sources: the pipeline's counters and histograms (:mod:`core.telemetry`; from every process on the
 machine when ``PROMETHEUS_MULTIPROC_DIR`` is set) and the backlog, read from the database at scrape
-time, so it is the same whichever process answers: pending and failed events, pending and dead
-deliveries, how old the oldest pending one is and how long the oldest due one has waited for a
+time, so it is the same whichever process answers: pending and failed events and observations, pending
+and dead deliveries, how old the oldest pending one is and how long the oldest due one has waited for a
 worker. Each of those is one aggregate over an index (``status`` leads every index they use).
 """
 
@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.redact import register_secret
-from core.store.tables import deliveries, inbound_events
+from core.store.tables import deliveries, inbound_events, observations
 from core.telemetry import REGISTRY
 from core.web.identity import host_of
 
@@ -101,6 +101,7 @@ class Backlog(Collector):
         with self.host.store.read() as c:
             events = _queue(c, inbound_events, inbound_events.c.received_at, now, stuck="failed")
             sends = _queue(c, deliveries, deliveries.c.created_at, now, stuck="dead")
+            turns = _queue(c, observations, observations.c.created_at, now, stuck="failed")
         return [
             ("intellectra_events_pending", "Inbound events not handled yet (due or waiting for a retry)",
              events["pending"]),
@@ -109,6 +110,13 @@ class Backlog(Collector):
              "(0 when none)", events["oldest"]),
             ("intellectra_events_due_lag_seconds", "How long the oldest due inbound event has waited for a worker "
              "(0 when none)", events["lag"]),
+            ("intellectra_observations_pending", "Observing plugins' turns at domain events not taken yet (due or "
+             "waiting for a retry)", turns["pending"]),
+            ("intellectra_observations_failed", "Observations whose plugin gave up (replay them)", turns["stuck"]),
+            ("intellectra_observations_oldest_pending_age_seconds", "Age of the oldest pending observation "
+             "(0 when none)", turns["oldest"]),
+            ("intellectra_observations_due_lag_seconds", "How long the oldest due observation has waited for a "
+             "worker (0 when none)", turns["lag"]),
             ("intellectra_deliveries_pending", "Deliveries not sent yet (due or waiting for a retry)",
              sends["pending"]),
             ("intellectra_deliveries_dead", "Deliveries that gave up (retry them)", sends["stuck"]),

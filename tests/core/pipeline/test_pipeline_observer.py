@@ -45,6 +45,7 @@ def test_emitting_only_queues_an_observation_for_connected_observers(make_host, 
     host.emit(connected.id, "course.completed", CORE_EVENT_TYPES["course.completed"].example)  # not observed
 
     assert notifier.seen == [], "no plugin code runs while an event is written"
+    assert len(recorder.observations(integration="notifier")) == 1
     (queued,) = observations(host)
     assert (queued.domain_event_id, queued.tenant_id, queued.integration, queued.event_type) == (
         event.id, connected.id, "notifier", "member.created")
