@@ -160,6 +160,15 @@ class IntegrationInfo:
     version: str | None = None
     docs_url: str | None = None
 
+    @property
+    def connects_with_api_key(self) -> bool:
+        """Creating the site's first API key is how it connects (Zapier): an integration with the
+        ``connect`` and ``api_keys`` capabilities that asks for nothing else (no connect fields or
+        options). The page then offers "Create API key" instead of a Connect button, and the first key
+        runs your ``connect`` hook (with an empty form), which must return ``Connected``."""
+        return ({Capability.CONNECT, Capability.API_KEYS} <= self.capabilities and not self.connect_fields
+                and not self.connect_options)
+
 
 @attrs.frozen(kw_only=True)
 class ConnectionStatus:

@@ -96,7 +96,7 @@ def _back_to_settings(request: Request, kind: str, message: str, *, code: str, s
         request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
     wants_json = "application/json" in request.headers.get("accept", "")
     if wants_json:
-        status = 200 if kind != "error" else status
+        status = 200 if kind in ("success", "warning") else status
         return JSONResponse({"result": kind, "code": code, "message": message}, status_code=status)
     root = request.scope.get("root_path", "")
     return RedirectResponse(f"{root}/settings/integrations#flash", status_code=303)

@@ -218,11 +218,12 @@ def card_for(host: Host, tenant: Tenant, record: PluginRecord, *, details: Detai
         dashboard_url=connection.action_url if connection else None,
         docs_url=info.docs_url if (info.docs_url or "").startswith(("https://", "http://")) else None,
         connect_fields=info.connect_fields, connect_options=info.connect_options,
-        can_connect=can_connect_at_all and (not active or state in RECONNECT_STATES),
+        can_connect=can_connect_at_all and not info.connects_with_api_key and (not active or state in RECONNECT_STATES),
         connect_label="Reconnect" if state in RECONNECT_STATES else "Connect",
         can_disconnect=active, can_refresh=active and Capability.STATUS in info.capabilities,
         forms=[form for form in info.card_forms if form.listed and is_shown(form, connection)],
-        uses_api_keys=api and (active or not can_connect_at_all), api_keys=keys, subscriptions=subs,
+        uses_api_keys=api and (active or not can_connect_at_all or info.connects_with_api_key), api_keys=keys,
+        subscriptions=subs,
         details=found, details_error=details_error,
     )
 

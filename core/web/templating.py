@@ -7,6 +7,7 @@ not be framed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,31 @@ def render(request: Request, name: str, context: Mapping[str, Any] | None = None
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@functools.cache
+def _plugin_templates(directory: Path) -> Jinja2Templates:
+    """A plugin's own templates first, then the host's (so they can extend ``base.html``)."""
+    env = _environment()
+    env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(directory), jinja2.FileSystemLoader(TEMPLATES_DIR)])
+    return Jinja2Templates(env=env)
+
+
+def render_plugin_page(request: Request, directory: Path, name: str, context: Mapping[str, Any] | None = None, *,
+                       status_code: int = 200) -> HTMLResponse:
+    """A plugin's page (``directory``/``name``), rendered like the host's own: same helpers
+    (``csrf_token``, ``url``, ``static``), same safe headers, and ``base.html`` to extend."""
+    root = root_path(request)
+    full = {
+        "csrf_token": csrf_token(request),
+        "url": lambda path: f"{root}{path}",
+        "static": lambda file: f"{root}{STATIC_PREFIX}/{file}",
+        "tenant": None,
+        **(context or {}),
+    }
+    response = _plugin_templates(directory.resolve()).TemplateResponse(request, name, full, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
 

@@ -95,10 +95,17 @@ async def revoke_api_key(host: Host, tenant: Tenant, key_id: str) -> ApiKey:
 
 def _restate(host: Host, tenant: Tenant, integration: str) -> None:
     """Let the integration re-derive its connection's status after its keys changed (no provider I/O,
-    but the plugin's code: it runs on the plugin's lane)."""
+    but the plugin's code: it runs on the plugin's lane). For an integration that connects with an
+    API key, a key on a site that is not connected is the connect step."""
+    if integration not in {r.name for r in host.plugins.loaded()}:
+        return
     connection = host.connections.find(tenant.id, integration)
-    if connection is not None and connection.is_active and integration in {r.name for r in host.plugins.loaded()}:
+    if connection is not None and connection.is_active:
         host.status(tenant, integration, refresh=False)
+        return
+    info = host.plugins.get(integration).info
+    if info is not None and info.connects_with_api_key and host.api_keys.list(tenant.id, integration=integration):
+        host.connect(tenant, integration, {}, base_url=host.settings.public_url, actor=f"tenant:{tenant.id}")
 
 
 def subscriptions_of(host: Host, tenant_id: str, integration: str | None = None) -> list[Subscription]:

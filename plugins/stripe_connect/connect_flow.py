@@ -90,7 +90,7 @@ def complete(ctx: IntegrationContext, params: Mapping[str, str], state_data: Map
 def _complete_oauth(ctx: IntegrationContext, params: Mapping[str, str]) -> Connected:
     error = params.get("error")
     if error == "access_denied":
-        raise ConnectError("You cancelled connecting Stripe, so nothing was connected. Press Connect again "
+        raise ConnectError("You cancelled on Stripe's page, so nothing was connected. You can connect Stripe "
                            "whenever you are ready.", code="access_denied")
     if error:
         detail = params.get("error_description") or error

@@ -1,7 +1,12 @@
 """Account → connection state: a pure function, so every path (connect, refresh, webhook) agrees.
 
 Stripe describes an account with flags and requirement field paths (``individual.verification.document``);
-a creator needs one sentence in plain words and a link to where it is fixed.
+a creator needs one short sentence and a link to where it is fixed. What exactly is missing is a list in
+plain words (``plain_requirements``) that the card shows once, beside the sentence, never inside it.
+
+"Verification in progress" is not a state of its own: Stripe is checking what the creator sent and there
+is nothing to do, so the state stays ``action_required`` (the account cannot take payments yet) while
+``details["verification"] == "in_progress"`` and the reason say that nothing is needed.
 """
 
 from __future__ import annotations
@@ -63,10 +68,21 @@ def plain_requirements(fields: Iterable[str]) -> list[str]:
     return phrases
 
 
-def _sentence(phrases: list[str]) -> str:
-    if len(phrases) <= 1:
-        return "".join(phrases)
-    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
+VERIFYING = "in_progress"
+
+
+def is_verifying(account: Mapping[str, Any]) -> bool:
+    """Stripe is checking what the creator sent and needs nothing more from them yet."""
+    req: Mapping[str, Any] = account.get("requirements") or {}
+    if account.get("charges_enabled") or req.get("currently_due") or req.get("past_due"):
+        return False
+    if not account.get("details_submitted"):
+        return False
+    return bool(req.get("pending_verification")) or req.get("disabled_reason") == "requirements.pending_verification"
+
+
+def _details(count: int) -> str:
+    return "one more detail" if count == 1 else f"{count} more details"
 
 
 def status_from_account(account: Mapping[str, Any], *, dashboard_url: str) -> ConnectionStatus:
@@ -81,7 +97,9 @@ def status_from_account(account: Mapping[str, Any], *, dashboard_url: str) -> Co
         "details_submitted": bool(account.get("details_submitted")),
         "currently_due": list(req.get("currently_due") or []),
         "past_due": list(req.get("past_due") or []),
+        "pending_verification": list(req.get("pending_verification") or []),
         "disabled_reason": disabled,
+        "verification": VERIFYING if is_verifying(account) else None,
     }
 
     def status(state: ConnectionState, reason: str) -> ConnectionStatus:
@@ -93,20 +111,23 @@ def status_from_account(account: Mapping[str, Any], *, dashboard_url: str) -> Co
                                              "payments. Contact Stripe support from your Stripe dashboard.")
     if not charges:
         if due:
-            return status(ConnectionState.ACTION_REQUIRED, "Stripe needs more information before you can accept "
-                                                           f"payments: {_sentence(due)}. Add it in your Stripe "
-                                                           "dashboard.")
+            return status(ConnectionState.ACTION_REQUIRED, f"Stripe needs {_details(len(due))} from you before "
+                                                           "you can accept payments.")
+        if details["verification"] == VERIFYING:
+            return status(ConnectionState.ACTION_REQUIRED, "Stripe is verifying your details. There is nothing to "
+                                                           "do for now: you can accept payments once it has "
+                                                           "finished.")
         if not account.get("details_submitted"):
             return status(ConnectionState.ACTION_REQUIRED, "Finish setting up your Stripe account before you can "
                                                            "accept payments.")
         reason = DISABLED_REASONS.get(disabled or "", "Stripe has not enabled payments for this account yet")
         return status(ConnectionState.ACTION_REQUIRED, f"{reason}. Check your Stripe dashboard for details.")
     if not payouts:
-        needs = f" until you add {_sentence(due)}" if due else " yet"
+        needs = f" until you give it {_details(len(due))}" if due else " yet"
         return status(ConnectionState.ACTION_REQUIRED, f"You can accept payments, but Stripe will not pay out to "
-                                                       f"you{needs}. Fix it in your Stripe dashboard.")
+                                                       f"you{needs}.")
     if due:
-        return status(ConnectionState.ACTION_REQUIRED, f"You can accept payments. Stripe needs {_sentence(due)} "
+        return status(ConnectionState.ACTION_REQUIRED, f"You can accept payments. Stripe needs {_details(len(due))} "
                                                        "soon to keep payments and payouts running.")
     return ConnectionStatus(state=ConnectionState.CONNECTED, reason=READY, action_url=dashboard_url, details=details)
 

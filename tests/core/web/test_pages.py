@@ -271,3 +271,32 @@ def test_the_static_files_are_served(site: Site):
     css = browser.get("/static/intellectra/settings.css")
     assert css.status_code == 200 and ".badge-good" in css.text
     assert "clipboard" in browser.get("/static/intellectra/copy.js").text
+
+
+class Keyed:
+    """Connects by creating an API key, like Zapier: connect and api_keys, and nothing to fill in."""
+
+    @hookimpl
+    def integration_info(self) -> IntegrationInfo:
+        from core import Capability
+
+        return IntegrationInfo(name="keyed", title="Keyed", description="Connect with a key.",
+                               capabilities={Capability.CONNECT, Capability.API_KEYS})
+
+    @hookimpl
+    def connect(self):
+        from core import Connected
+
+        return Connected(status=ConnectionStatus(state=ConnectionState.CONNECTED, reason="1 key."))
+
+
+def test_creating_the_first_api_key_is_the_connect_step_where_nothing_else_is_asked(make_site):
+    site = make_site(extra={"keyed": Keyed()})
+    browser = site.browser("a")
+    keyed = card(browser.page(), "keyed")
+    assert "/settings/integrations/keyed/connect" not in keyed, "no Connect button that only turns the card amber"
+    assert "Create API key" in keyed and badge(browser.page(), "keyed") == "Not connected"
+    created = browser.post("/settings/integrations/keyed/api-keys", {"label": "My Zaps"})
+    assert created.status_code == 201
+    assert badge(created.text, "keyed") == "Connected"
+    assert site.host.connections.find(site.tenant("a").id, "keyed").state == ConnectionState.CONNECTED

@@ -68,8 +68,9 @@ def test_an_account_that_needs_verification_is_action_required_with_the_reason_a
     assert answer.json()["code"] == "action_required"
     connection = site.connection()
     assert connection["state"] == "action_required"
-    assert connection["reason"].startswith("Stripe needs more information before you can accept payments: ")
-    assert "a bank account for payouts" in connection["reason"]
+    assert connection["reason"].startswith("Stripe needs ")
+    assert connection["reason"].endswith(" more details from you before you can accept payments.")
+    assert "external_account" in connection["data"]["currently_due"], "what exactly is due, for the card's list"
     assert connection["action_url"] == f"{stripe_world.sandbox.url}/dashboard/{connection['external_id']}"
 
 
@@ -94,7 +95,10 @@ def test_cancelling_on_stripe_says_so_and_stores_no_connection(stripe_world: Str
 
     assert answer.status_code == 400
     assert answer.json()["code"] == "access_denied"
-    assert answer.json()["message"].startswith("You cancelled connecting Stripe")
+    assert answer.json()["result"] == "info", "a choice the creator made, said plainly rather than as an error"
+    assert answer.json()["message"] == ("You cancelled on Stripe's page, so nothing was connected. You can connect "
+                                        "Stripe whenever you are ready.")
+    assert "Press Connect" not in answer.json()["message"], "no button that does not exist"
     assert stripe_world.host.connections.find(site.tenant.id, NAME) is None
 
 
@@ -232,7 +236,7 @@ def test_leaving_onboarding_early_is_action_required(stripe_world: StripeWorld) 
     answer = site.callback(submit(page).headers["location"])
 
     assert answer.json()["code"] == "action_required"
-    assert site.connection()["reason"].startswith("Stripe needs more information")
+    assert site.connection()["reason"].endswith("from you before you can accept payments.")
 
 
 def test_an_expired_onboarding_link_is_refreshed_with_a_new_one(stripe_world: StripeWorld) -> None:

@@ -151,7 +151,8 @@ def test_payouts_are_listed_newest_first_and_filtered_by_status(kit):
     listed = kit.client.v1.payouts.list({}, _options(account))
     assert [p.id for p in listed.data] == [newer["id"], older["id"]] and listed.url == "/v1/payouts"
     assert [p.id for p in kit.client.v1.payouts.list({"status": "paid"}, _options(account)).data] == [older["id"]]
-    upcoming = kit.client.v1.payouts.list({"arrival_date": {"gt": int(kit.control("/clock")["now"])}}, _options(account))
+    now = int(kit.control("/clock")["now"])
+    upcoming = kit.client.v1.payouts.list({"arrival_date": {"gt": now}}, _options(account))
     assert {p.id for p in upcoming.data} == {older["id"], newer["id"]}
 
 
