@@ -11,13 +11,13 @@ lone request pays the hand-off to it).
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 
 from bench.common import Options, Result, database, make_host, postgres_available
 from bench.events import NAME, headers_for, signed_bodies
 from bench.servers import RawStore, verify_and_parse
+from core.server_stack import new_event_loop
 
 TARGET = 0.6
 
@@ -38,7 +38,7 @@ def _measure(opts: Options, kind: str, url: str) -> list[Result]:
     raw = RawStore(url)
     intake = host.pipeline.intake
     times: dict[str, list[float]] = {"baseline": [], "receive_sync": [], "receive": []}
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()  # the loop serve runs on (uvloop)
     try:
         for warm in signed_bodies(20):  # warm caches and connections before timing
             intake.receive_sync(NAME, warm[1], headers_for(warm[0]))

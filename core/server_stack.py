@@ -32,6 +32,15 @@ def uvicorn_options() -> UvicornOptions:
     return {"http": "httptools", "loop": "uvloop" if has_uvloop() else "asyncio"}
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new loop of the kind :func:`run` runs (uvloop where it exists)."""
+    if has_uvloop():
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on uvloop where it exists (the ``worker`` command: deliveries run on this loop)."""
     if has_uvloop():
