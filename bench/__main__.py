@@ -87,6 +87,10 @@ def table(report: dict[str, Any]) -> str:
             notes.append(f"{d['host_us']:.0f} us vs {d['baseline_us']:.0f} us")
         if "outbox_rows" in d:
             notes.append(f"{d['outbox_rows']:,} outbox rows")
+        if r["bench"] == "delivery" and "delivered" in d:
+            notes.append(f"{d['delivered']:,} delivered")
+        if r["bench"] == "processing" and "processed" in d and "outbox_rows" not in d:
+            notes.append(f"{d['processed']:,} processed")
         if "per_worker" in d and len(d["per_worker"]) > 1:
             notes.append("per worker " + "/".join(f"{x:,}" for x in d["per_worker"]))
         met = {True: "yes", False: "**no**", None: ""}[r["met"]]
