@@ -2,7 +2,8 @@
 
 Baseline, in the same process on the same database: Stripe's ``verify_header`` + ``json.loads`` + one
 INSERT and COMMIT through the same driver (sqlite3 / psycopg), no SQLAlchemy. The two alternate in
-rounds so drift on a shared machine hits both. Target: host ≥ 0.6x the baseline's events/s (issue 17).
+rounds so drift on a shared machine hits both. Target: host ≥ 0.6x the baseline's events/s on SQLite
+(issue 17); PostgreSQL for information.
 
 Measured: ``Intake.receive_sync`` (stores in the calling thread, one transaction per request), and
 ``Intake.receive`` awaited one event at a time (the web path: the group-commit writer thread, so a
@@ -77,7 +78,8 @@ def _measure(opts: Options, kind: str, url: str) -> list[Result]:
         ratio = base / t
         out.append(Result(bench="intake_inproc", case=f"Intake.{case} (1 event)", db=kind, value=1 / t, unit="events/s",
                           baseline="verify+json.loads+INSERT+COMMIT (raw driver)", baseline_value=1 / base,
-                          ratio=ratio, target=">= 0.6x baseline", met=ratio >= TARGET,
+                          ratio=ratio, target=">= 0.6x baseline" if kind == "sqlite" else "(information)",
+                          met=ratio >= TARGET if kind == "sqlite" else None,
                           details={"host_us": t * 1e6, "baseline_us": base * 1e6, "rounds": rounds,
                                    "per_round": per_round}))
     return out
