@@ -1,7 +1,9 @@
 """Intellectra's integration host: the public surface for plugin authors and the host app.
 
-Plugin authors import from here only (``from core import hookimpl, IntegrationInfo, ...``);
-everything else in ``core`` is private and may change.
+Plugin authors import from here only (``from core import hookimpl, IntegrationInfo, ...``), plus
+``core.testing`` in their tests and ``core.cli`` (``plugin_context``) / ``core.cli.output`` in CLI
+commands; everything else in ``core`` is private and may change. A plugin acts through its
+:class:`IntegrationContext`; :class:`Host` is the host app's API, never handed to a plugin.
 """
 
 from core.cards import Action, CardDetails, Fact, Link, Row, RowAction, Section, Table, Tone
@@ -38,6 +40,8 @@ from core.models import (
     ConnectionState,
     ConnectionStatus,
     ConnectOption,
+    Delivery,
+    DeliveryStatus,
     DomainEvent,
     Field,
     FormWhen,
@@ -49,8 +53,10 @@ from core.models import (
     Subscription,
     Tenant,
 )
+from core.plugin_services import CatalogueView, MissedEvents
 from core.plugins import load_event_catalogue
 from core.secrets_type import Secret
+from core.tenants import TenantLookup
 
 __version__ = "0.1.0"
 
@@ -76,6 +82,7 @@ __all__ = [
     "CardDetails",
     "CardForm",
     "CardFormResult",
+    "CatalogueView",
     "Choice",
     "ConfigError",
     "ConnectError",
@@ -85,6 +92,8 @@ __all__ = [
     "Connection",
     "ConnectionState",
     "ConnectionStatus",
+    "Delivery",
+    "DeliveryStatus",
     "DevServer",
     "DomainEvent",
     "EventCatalogue",
@@ -100,6 +109,7 @@ __all__ = [
     "IntegrationInfo",
     "IntellectraError",
     "Link",
+    "MissedEvents",
     "NewDomainEvent",
     "NotConnected",
     "NotFound",
@@ -115,6 +125,7 @@ __all__ = [
     "Subscription",
     "Table",
     "Tenant",
+    "TenantLookup",
     "Tone",
     "ValidationFailed",
     "WebhookRejected",

@@ -108,7 +108,7 @@ class ApiKeys:
     def revoke_all(self, tenant_id: str, integration: str, *, actor: str = "system") -> int:
         keys = self.list(tenant_id, integration=integration)
         for key in keys:
-            self.revoke(key.id, tenant_id=tenant_id, actor=actor)
+            self.revoke(key.id, tenant_id=tenant_id, integration=integration, actor=actor)
         return len(keys)
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from core.host import Host
     from core.plugins import PluginHost
+    from core.tenants import TenantLookup
 
 SESSION_TENANT_KEY = "tenant_id"
 
@@ -34,15 +35,15 @@ class StandaloneIdentity:
     """
 
     @hookimpl(trylast=True)
-    def resolve_tenant(self, request: Request, host: Host) -> Tenant | None:
+    def resolve_tenant(self, request: Request, tenants: TenantLookup) -> Tenant | None:
         auth = request.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return host.tenants.by_token(token.strip())
+            return tenants.by_token(token.strip())
         if "session" in request.scope:
             tenant_id = request.session.get(SESSION_TENANT_KEY)
             if isinstance(tenant_id, str):
-                return host.tenants.find(tenant_id)
+                return tenants.find(tenant_id)
         return None
 
 

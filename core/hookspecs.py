@@ -14,6 +14,12 @@ Two kinds of hooks:
   ``dev_servers``, ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
   ``perform_action``) are answered by the first implementation that returns a value.
 
+Plugins never get the ``Host``. Hooks that act for an integration get ``ctx``, a
+:class:`core.IntegrationContext`: the plugin's config, the tenant and connection the call is
+about, secrets, the clock, an HTTP client, effects the host applies with the hook's results, and
+services limited to the plugin's own integration (API keys, subscriptions, rate limits, delivery
+outcomes, missed-event intake, connections, tenant lookup); its reference follows the hooks.
+
 Every hook may accept only the arguments it needs (pluggy matches them by name). A hook that
 raises an exception other than an ``core.errors.IntellectraError`` is recorded against the plugin
 (``plugins list``, ``/healthz``) and never takes the host down; raise the ``IntellectraError``
@@ -38,7 +44,6 @@ if TYPE_CHECKING:
     from core.context import IntegrationContext
     from core.devserver import DevServer
     from core.events import EventType, NewDomainEvent
-    from core.host import Host
     from core.models import (
         CardFormResult,
         Connected,
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
         StoredEvent,
         Tenant,
     )
+    from core.tenants import TenantLookup
 
 PROJECT_NAME = "intellectra"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -271,25 +277,30 @@ def on_domain_event(ctx: IntegrationContext, event: DomainEvent) -> None:
 
 
 @hookspec
-def web_routes(host: Host) -> Sequence[BaseRoute]:
+def web_routes(ctx: IntegrationContext) -> Sequence[BaseRoute]:
     """Contribute Starlette routes to the host's web app (broadcast).
 
     Return a list of ``starlette.routing.Route`` / ``Mount``. Mount your API under
-    ``/api/<name>/...`` and pages under ``/integrations/<name>/...``. ``host`` is the public API
-    (tenants, connections, subscriptions, API keys, events); ``request.state.tenant`` is set when
-    the request carries a tenant identity. Raise :class:`core.IntellectraError` subclasses in
-    handlers; the host renders them as ``{"error": {"code", "message"}}``. To limit how often a key
-    may call you, use ``host.rate_limits.hit("<name>", key_id, per_minute=N)`` (0, or the seconds
-    for ``Retry-After``): the count is in the database, so it holds across every ``serve`` process.
-    It does I/O, so call it with ``starlette.concurrency.run_in_threadpool`` from async handlers.
+    ``/api/<name>/...`` and pages under ``/integrations/<name>/...``. ``ctx`` is your integration's
+    context, bound to no tenant: keep it in your handlers' closure. In a handler,
+    ``await ctx.for_request(request)`` gives the context of the tenant the request acts for (a 401
+    that says how to sign in when there is none), ``await ctx.tenant_of(request)`` just the tenant
+    (or ``None``), and ``ctx.for_tenant(tenant)`` the context of a tenant you identified yourself
+    (e.g. from an API key: ``ctx.api_keys.authenticate(key)``). Raise
+    :class:`core.IntellectraError` subclasses in handlers; the host renders them as
+    ``{"error": {"code", "message"}}``. To limit how often a key may call you, use
+    ``ctx.rate_limits.hit(key_id, per_minute=N)`` (0, or the seconds for ``Retry-After``): the
+    count is in the database, so it holds across every ``serve`` process. The context's services do
+    I/O, so call them with ``starlette.concurrency.run_in_threadpool`` from async handlers.
     """
 
 
 @hookspec
-def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:
+def dev_servers(ctx: IntegrationContext, base_url: str) -> Sequence[DevServer]:
     """Start development stand-ins for your provider (broadcast; ``serve --sandbox`` only).
 
-    ``host`` is the public host API. Start each server (on 127.0.0.1) and return a
+    Called while your plugin loads, so ``ctx.config`` is still ``None`` (the servers' overrides
+    become part of it). Start each server (on 127.0.0.1) and return a
     :class:`core.DevServer` with its URL, a ``stop`` callable, and ``config_overrides`` the host
     applies to your config so the plugin talks to it. ``base_url`` is where the host serves (e.g.
     for webhook targets: ``f"{base_url}/webhooks/<name>"``). Return ``[]`` if you have none.
@@ -300,10 +311,11 @@ def dev_servers(host: Host, base_url: str) -> Sequence[DevServer]:
 def cli_commands(cli: click.Group) -> None:
     """Add commands to the ``intellectra-integrations`` CLI (broadcast).
 
-    Add a ``click`` group or command to ``cli`` (e.g. ``zapier keys create``). Get the host inside
-    a command with ``core.cli.get_host(click_context)``; print listings with
-    ``core.cli.output.emit_listing`` / ``json_option`` (tables for people, ``--json`` for machines);
-    never print secrets except a credential at the moment it is created.
+    Add a ``click`` group or command to ``cli`` (e.g. ``zapier keys create``). Inside a command,
+    ``core.cli.plugin_context(click_context, "<name>")`` is your integration's context
+    (``.for_tenant(tenant_id)`` binds it to a site; an unknown id becomes one clear error line);
+    print listings with ``core.cli.output.emit_listing`` / ``json_option`` (tables for people,
+    ``--json`` for machines); never print secrets except a credential at the moment it is created.
     """
 
 
@@ -370,14 +382,14 @@ def card_details(ctx: IntegrationContext) -> CardDetails | None:
 
 
 @hookspec(firstresult=True)
-def resolve_tenant(request: Request, host: Host) -> Tenant | None:
+def resolve_tenant(request: Request, tenants: TenantLookup) -> Tenant | None:
     """Tell the host which tenant a web request acts for (host app; first answer wins).
 
-    ``request`` is the Starlette request (headers, cookies, ``request.session``); ``host`` is the
-    public host API (``host.tenants.find(id)``). The Intellectra host app implements this to map its
-    own session to a tenant. Return ``None``
-    when the request is not yours to identify; the standalone server's built-in implementation
-    (bearer tokens for the API, a signed session cookie for the page) answers last.
+    ``request`` is the Starlette request (headers, cookies, ``request.session``); ``tenants`` looks
+    tenants up read-only (``tenants.find(tenant_id)``, ``tenants.by_token(token)``). The Intellectra
+    host app implements this to map its own session to a tenant. Return ``None`` when the request is
+    not yours to identify; the standalone server's built-in implementation (bearer tokens for the
+    API, a signed session cookie for the page) answers last.
     """
 
 

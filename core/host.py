@@ -1,4 +1,6 @@
-"""``Host``: the public API the Intellectra host app, the web layer, the CLI and plugins use.
+"""``Host``: the public API of the Intellectra host app (and of the host's own web layer and CLI).
+
+Plugins never get it: they get an ``IntegrationContext`` (``core.context``).
 
     host = Host.create()                       # from the environment and registry.toml
     tenant, token = host.tenants.create("Ada's Studio")
@@ -28,6 +30,7 @@ from core.errors import ConfigError, IntellectraError, PluginError
 from core.guarded_transport import guarded_client
 from core.models import CardFormResult, Connection, DomainEvent, Tenant
 from core.plugin_pool import PluginPool
+from core.plugin_services import HostServices
 from core.plugins import PluginHost
 from core.rate_limits import RateLimits
 from core.redact import install_log_redaction
@@ -81,7 +84,8 @@ class Host:
         if migrate:
             store.upgrade()
         if sandbox_base_url is not None:  # dev servers start while plugins load: a fresh plugin host
-            plugins = PluginHost(dev_servers_for=lambda _name: {"host": host, "base_url": sandbox_base_url})
+            plugins = PluginHost(dev_servers_for=lambda name: {"ctx": host.loading_context(name, sandbox_base_url),
+                                                               "base_url": sandbox_base_url})
             preloaded = False
         else:
             preloaded = plugins is not None
@@ -142,9 +146,15 @@ class Host:
         """The ``ctx`` for a hook call; pass ``secrets`` when they are already decrypted (inside a
         transaction, where a second connection must not be opened)."""
         record = self.plugins.get(integration)
-        return IntegrationContext(host=self, integration=integration, config=record.config, tenant=tenant,
-                                  connection=connection, base_url=base_url or self.settings.public_url,
-                                  secrets=secrets)
+        return IntegrationContext(services=HostServices(self, integration), integration=integration,
+                                  config=record.config, tenant=tenant, connection=connection,
+                                  base_url=base_url or self.settings.public_url, secrets=secrets)
+
+    def loading_context(self, integration: str, base_url: str) -> IntegrationContext:
+        """The ``ctx`` of a plugin that is still loading (``dev_servers``): no config yet, since its
+        development servers' ``config_overrides`` are part of it."""
+        return IntegrationContext(services=HostServices(self, integration), integration=integration, config=None,
+                                  base_url=base_url)
 
     def close(self) -> None:
         self.plugins.stop_dev_servers()

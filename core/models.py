@@ -13,8 +13,12 @@ from typing import Any
 
 import attrs
 
-HOST_API_VERSION = "1.0"
-"""The plugin API version this host implements; plugins declare what they need in ``requires_host``."""
+HOST_API_VERSION = "2.0"
+"""The plugin API version this host implements; plugins declare what they need in ``requires_host``.
+
+2.0: plugins get an ``IntegrationContext`` with services for their own integration, never the
+``Host`` (``web_routes(ctx)``, ``dev_servers(ctx, base_url)``, ``resolve_tenant(request, tenants)``).
+"""
 
 
 class ConnectionState(enum.StrEnum):
@@ -147,7 +151,7 @@ class IntegrationInfo:
     name: str
     title: str
     description: str
-    requires_host: str = "1.*"
+    requires_host: str = "2.*"
     config: type[Any] | None = None
     capabilities: frozenset[Capability] = attrs.field(
         factory=lambda: frozenset({Capability.CONNECT, Capability.STATUS}), converter=_capabilities)

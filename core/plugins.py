@@ -200,6 +200,7 @@ class PluginHost:
             try:
                 self.pm.register(plugin, name=name)
             except pluggy.PluginValidationError as exc:
+                _check_version_before_hooks(plugin, name)
                 raise PluginError(f"invalid hook implementation: {exc}") from exc
             self._check_known_hooks(name, plugin)
             info = self._declared_info(name, plugin)
@@ -412,6 +413,20 @@ def load_event_catalogue(registry_path: Path | None = None) -> tuple[EventCatalo
     plugins.load_registry(load_registry(registry_path))
     failed = {r.name: r.error or "" for r in plugins.records.values() if r.state is PluginState.FAILED}
     return plugins.catalogue, failed
+
+
+def _check_version_before_hooks(plugin: object, name: str) -> None:
+    """A plugin written for another host API fails on its declared version, not on the first hook
+    whose arguments changed: read its ``integration_info`` directly (pluggy refused to register it)."""
+    declare = getattr(plugin, "integration_info", None)
+    if not callable(declare) or not hasattr(declare, f"{hookspecs.PROJECT_NAME}_impl"):
+        return
+    try:
+        info = declare()
+    except Exception:  # the hook error pluggy found is the better message then
+        return
+    if isinstance(info, IntegrationInfo):
+        check_host_version(info.requires_host, name)
 
 
 def _source(entry: PluginEntry, entry_points: Mapping[str, importlib.metadata.EntryPoint]) -> str:

@@ -63,21 +63,27 @@ class Subscriptions:
                 raise ValidationFailed(f"Filter {key!r} must be a string, number or boolean.", code="filter_invalid")
         return checked
 
-    def unsubscribe(self, tenant_id: str, subscription_id: str) -> bool:
-        """Remove a subscription of this tenant; True if it existed. Pending deliveries are cancelled."""
+    def unsubscribe(self, tenant_id: str, subscription_id: str, *, integration: str | None = None) -> bool:
+        """Remove a subscription of this tenant (and ``integration``, if given); True if it existed.
+        Pending deliveries are cancelled."""
+        where = [subscriptions.c.id == subscription_id, subscriptions.c.tenant_id == tenant_id]
+        if integration is not None:
+            where.append(subscriptions.c.integration == integration)
         with self.host.store.begin() as c:
-            gone = c.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id,
-                                                          subscriptions.c.tenant_id == tenant_id)).rowcount
+            gone = c.execute(subscriptions.delete().where(*where)).rowcount
             if gone:
                 c.execute(deliveries.update().where(deliveries.c.subscription_id == subscription_id,
                                                     deliveries.c.status == "pending").values(
                     status="cancelled", last_error="subscription removed"))
         return bool(gone)
 
-    def get(self, tenant_id: str, subscription_id: str) -> Subscription:
+    def get(self, tenant_id: str, subscription_id: str, *, integration: str | None = None) -> Subscription:
+        stmt = select(subscriptions).where(subscriptions.c.id == subscription_id,
+                                           subscriptions.c.tenant_id == tenant_id)
+        if integration is not None:
+            stmt = stmt.where(subscriptions.c.integration == integration)
         with self.host.store.read() as c:
-            row = c.execute(select(subscriptions).where(subscriptions.c.id == subscription_id,
-                                                        subscriptions.c.tenant_id == tenant_id)).first()
+            row = c.execute(stmt).first()
         if row is None:
             raise NotFound(f"No subscription {subscription_id!r} for this site.", code="subscription_not_found")
         return subscription_from_row(row)
@@ -93,5 +99,5 @@ class Subscriptions:
     def remove_all(self, tenant_id: str, integration: str) -> int:
         removed = 0
         for sub in self.list(tenant_id, integration=integration):
-            removed += self.unsubscribe(tenant_id, sub.id)
+            removed += self.unsubscribe(tenant_id, sub.id, integration=integration)
         return removed

@@ -65,3 +65,21 @@ class Tenants:
             if result.rowcount == 0:
                 raise NotFound(f"No tenant with id {tenant_id!r}.", code="tenant_not_found")
         return token
+
+
+class TenantLookup:
+    """Read-only tenants, for the ``resolve_tenant`` hook: find one by id or by API bearer token."""
+
+    def __init__(self, tenants: Tenants) -> None:
+        self._tenants = tenants
+
+    def __repr__(self) -> str:
+        return "<TenantLookup>"
+
+    def find(self, tenant_id: str) -> Tenant | None:
+        """The tenant with this id, or ``None``."""
+        return self._tenants.find(tenant_id)
+
+    def by_token(self, token: str) -> Tenant | None:
+        """The tenant an API bearer token (from ``tenants create``) belongs to, or ``None``."""
+        return self._tenants.by_token(token)

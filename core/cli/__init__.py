@@ -12,6 +12,7 @@ import attrs
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.context import IntegrationContext
 from core.dev_key import dev_key_path, read_dev_key
 from core.errors import IntellectraError
 from core.host import Host
@@ -92,6 +93,14 @@ def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, use_dev
         root.obj["host"] = host
         root.call_on_close(host.close)
     return host  # type: ignore[no-any-return]
+
+
+def plugin_context(ctx: click.Context, integration: str) -> IntegrationContext:
+    """The plugin context of ``integration`` inside a command a plugin added (``cli_commands``).
+
+    Bind it to a tenant with ``.for_tenant(tenant_id)`` (an unknown id is one clear error line).
+    """
+    return get_host(ctx).context(integration)
 
 
 @click.group(cls=HostGroup)

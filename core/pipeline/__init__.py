@@ -162,8 +162,9 @@ class Pipeline:
         return self.operations.replay_events(status=status, integration=integration, progress=progress)
 
     def list_deliveries(self, status: str | None = None, tenant_id: str | None = None,
-                        limit: int = 50) -> list[Delivery]:
-        return self.operations.list_deliveries(status=status, tenant_id=tenant_id, limit=limit)
+                        limit: int = 50, *, integration: str | None = None) -> list[Delivery]:
+        return self.operations.list_deliveries(status=status, tenant_id=tenant_id, integration=integration,
+                                               limit=limit)
 
     def get_delivery(self, delivery_id: str, *, tenant_id: str | None = None) -> Delivery:
         return self.operations.get_delivery(delivery_id, tenant_id=tenant_id)

@@ -200,13 +200,15 @@ class Operations:
 
     # ------------------------------------------------------------------ deliveries
     def list_deliveries(self, *, status: str | None = None, tenant_id: str | None = None,
-                        limit: int = 50) -> list[Delivery]:
+                        integration: str | None = None, limit: int = 50) -> list[Delivery]:
         """Newest first."""
         stmt = select(deliveries).order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
         if (wanted := _status(status, DeliveryStatus, "delivery")) is not None:
             stmt = stmt.where(deliveries.c.status == wanted)
         if tenant_id is not None:
             stmt = stmt.where(deliveries.c.tenant_id == tenant_id)
+        if integration is not None:
+            stmt = stmt.where(deliveries.c.integration == integration)
         with self.host.store.read() as c:
             return [delivery_from_row(r) for r in c.execute(stmt.limit(max(1, limit)))]
 

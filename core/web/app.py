@@ -31,7 +31,9 @@ log = logging.getLogger("intellectra.web")
 
 def plugin_routes(host: Host) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for name, contributed in host.plugins.broadcast("web_routes", host=host).items():
+    contributions = host.plugins.broadcast("web_routes",
+                                           kwargs_for=lambda record: {"ctx": host.context(record.name)})
+    for name, contributed in contributions.items():
         if not contributed:
             continue
         for route in contributed:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from core.errors import IntellectraError
 from core.host import Host
 from core.models import Tenant
+from core.tenants import TenantLookup
 
 
 class Unauthenticated(IntellectraError):
@@ -28,7 +29,7 @@ async def current_tenant(request: Request) -> Tenant | None:
         return request.state.tenant  # type: ignore[no-any-return]
     host = host_of(request)
     tenant = await host.run_plugin_code(None, "resolve_tenant", host.plugins.pm.hook.resolve_tenant, request=request,
-                                        host=host)
+                                        tenants=TenantLookup(host.tenants))
     request.state.tenant = tenant
     return tenant  # type: ignore[no-any-return]
 

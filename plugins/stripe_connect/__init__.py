@@ -88,14 +88,13 @@ def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDom
 
 
 @hookimpl
-def submit_card_form(ctx: IntegrationContext, tenant: Tenant, form_name: str,
-                     values: Mapping[str, str]) -> CardFormResult:
-    return card.submit(ctx, tenant, form_name, values)
+def submit_card_form(ctx: IntegrationContext, form_name: str, values: Mapping[str, str]) -> CardFormResult:
+    return card.submit(ctx, form_name, values)
 
 
 @hookimpl
-def web_routes(host: Any) -> Sequence[BaseRoute]:
-    return web.routes(host)
+def web_routes(ctx: IntegrationContext) -> Sequence[BaseRoute]:
+    return web.routes(ctx)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from core import CardFormResult, IntegrationContext, NotFound, Tenant, ValidationFailed
+from core import CardFormResult, IntegrationContext, NotFound, ValidationFailed
 
 from .info import CREATE_OFFER, MEMBERSHIP, PRICE_LABEL, SUCCESS_LABEL
 from .offers import Offer, OfferRequest, create_offer
@@ -46,8 +46,8 @@ def describe(offer: Offer) -> str:
     return f"Offer “{offer.title}” created ({price}). Share its checkout link with your buyers."
 
 
-def submit(ctx: IntegrationContext, tenant: Tenant, form_name: str, values: Mapping[str, str]) -> CardFormResult:
+def submit(ctx: IntegrationContext, form_name: str, values: Mapping[str, str]) -> CardFormResult:
     if form_name != CREATE_OFFER:  # the host only passes declared forms; this guards a stale declaration
         raise NotFound(f"Stripe has no form named {form_name!r}.", code="card_form_not_found")
-    offer = create_offer(ctx.host, tenant, offer_request(values), base_url=ctx.base_url)
+    offer = create_offer(ctx, offer_request(values))
     return CardFormResult(message=describe(offer), link_url=offer.checkout_url, link_label="Open its checkout page")

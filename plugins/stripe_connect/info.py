@@ -46,7 +46,7 @@ def integration_info() -> IntegrationInfo:
         title="Stripe",
         description="Take payments for your courses, downloads and memberships; the money goes straight into "
                     "your own Stripe account.",
-        requires_host="1.*",
+        requires_host="2.*",
         config=StripeConnectConfig,
         capabilities={Capability.CONNECT, Capability.STATUS, Capability.WEBHOOKS, Capability.DOMAIN_EVENTS},
         connect_options=[

@@ -23,7 +23,7 @@ from stripe.params.checkout import (
     SessionCreateParamsSubscriptionData,
 )
 
-from core import ActionRequired, Connection, IntegrationContext, NotFound, Tenant, ValidationFailed
+from core import ActionRequired, Connection, IntegrationContext, NotConnected, NotFound, Tenant, ValidationFailed
 
 from .client import make_client, on_account, stripe_errors
 from .config import StripeConnectConfig
@@ -32,8 +32,6 @@ from .handlers import OFFER_ID_KEY, OFFER_TITLE_KEY, TENANT_KEY
 from .info import NAME
 from .lifecycle import guard_mode
 from .status import status_from_account
-
-Host = Any  # core.host.Host: the public API object the host passes to ``web_routes``
 
 KINDS = ("course", "download", "membership", "bundle")
 INTERVALS = ("month", "year")
@@ -125,20 +123,23 @@ class Offer:
         return attrs.asdict(self)
 
 
-def _context(host: Host, tenant: Tenant, base_url: str | None) -> tuple[IntegrationContext, Connection]:
-    connection = host.connections.get_active(tenant.id, NAME)
-    ctx = host.context(NAME, tenant=tenant, connection=connection, base_url=base_url)
+def _selling(ctx: IntegrationContext) -> tuple[Tenant, Connection]:
+    """The context's site and its active connection (the account offers are made on)."""
+    connection = ctx.connection
+    if ctx.tenant is None or connection is None or not connection.is_active:
+        raise NotConnected("Stripe is not connected for this site; connect it under Settings > Integrations.")
     guard_mode(ctx.config, connection)
-    return ctx, connection
+    return ctx.tenant, connection
 
 
 def checkout_path(tenant_id: str, offer_id: str) -> str:
     return f"/api/{NAME}/checkout/{tenant_id}/{offer_id}"
 
 
-def create_offer(host: Host, tenant: Tenant, request: OfferRequest, *, base_url: str | None = None) -> Offer:
-    """Create the Product and Price on the tenant's account, or nothing if it cannot take charges (409)."""
-    ctx, connection = _context(host, tenant, base_url)
+def create_offer(ctx: IntegrationContext, request: OfferRequest) -> Offer:
+    """Create the Product and Price on the account of the context's site, or nothing if it cannot
+    take charges (409). ``ctx``: the plugin's context for that site (``ctx.for_tenant(tenant)``)."""
+    tenant, connection = _selling(ctx)
     config: StripeConnectConfig = ctx.config
     account_id = connection.external_id or ""
     account = read_account(ctx, account_id)
@@ -187,14 +188,14 @@ def application_fee(amount: int, percent: float) -> int:
 UNAVAILABLE = "This offer is not available. Ask the creator for a current link."
 
 
-def start_checkout(host: Host, tenant_id: str, offer_id: str, *, customer_email: str | None = None,
-                   base_url: str | None = None) -> str:
-    """A new Checkout Session for one buyer of ``offer_id``; returns Stripe's hosted payment page URL."""
-    tenant = host.tenants.find(tenant_id)
-    connection = host.connections.find(tenant_id, NAME) if tenant else None
+def start_checkout(ctx: IntegrationContext, tenant_id: str, offer_id: str, *,
+                   customer_email: str | None = None) -> str:
+    """A new Checkout Session for one buyer of ``tenant_id``'s ``offer_id``; returns Stripe's hosted
+    payment page URL. ``ctx``: the plugin's context (any: the buyer is no tenant)."""
+    tenant = ctx.find_tenant(tenant_id)
+    connection = ctx.connections.find(tenant_id) if tenant else None
     if tenant is None or connection is None or not connection.is_active or not connection.external_id:
         raise NotFound(UNAVAILABLE, code="offer_not_found")
-    ctx = host.context(NAME, tenant=tenant, connection=connection, base_url=base_url)
     config: StripeConnectConfig = ctx.config
     guard_mode(config, connection)
     client = make_client(config)

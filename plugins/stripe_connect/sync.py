@@ -1,7 +1,7 @@
 """Missed-event recovery: list events from Stripe for each connected account and feed them to intake.
 
-Intake stores each event once per id, so events that did arrive by webhook are skipped as duplicates;
-the workers then process the new ones exactly as if Stripe had delivered them.
+``ctx.store_missed_events`` stores each event once per id, so events that did arrive by webhook are
+skipped as duplicates; the workers then process the new ones exactly as if Stripe had delivered them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 import stripe
 from stripe.params import EventListParams
 
-from core import ConfigError, Connection, ConnectionState
+from core import ConfigError, Connection, ConnectionState, IntegrationContext, IntellectraError
 
 from .client import make_client, on_account, stripe_errors
 from .config import StripeConnectConfig
@@ -60,8 +60,8 @@ def _syncable(connection: Connection) -> bool:
     return connection.state != ConnectionState.DISCONNECTED and bool(connection.external_id)
 
 
-def connections_to_sync(host: Any) -> list[Connection]:
-    return [c for c in host.connections.list(integration=NAME) if _syncable(c)]
+def connections_to_sync(ctx: IntegrationContext) -> list[Connection]:
+    return [c for c in ctx.connections.list() if _syncable(c)]
 
 
 def _events(client: stripe.StripeClient, account_id: str, since: datetime) -> Iterator[dict[str, Any]]:
@@ -74,8 +74,9 @@ def _events(client: stripe.StripeClient, account_id: str, since: datetime) -> It
         yield data
 
 
-def sync_account(host: Any, config: StripeConnectConfig, connection: Connection, since: datetime) -> AccountSync:
+def sync_account(ctx: IntegrationContext, connection: Connection, since: datetime) -> AccountSync:
     """List one account's events since ``since`` and hand them to intake (duplicates skipped)."""
+    config: StripeConnectConfig = ctx.config
     account_id = connection.external_id or ""
     report = AccountSync(account_id=account_id, tenant_id=connection.tenant_id)
     if connection.livemode is not None and connection.livemode != config.livemode:
@@ -89,22 +90,21 @@ def sync_account(host: Any, config: StripeConnectConfig, connection: Connection,
         return report
     report.listed = len(events)
     if events:
-        result = host.pipeline.intake.store_events(NAME, events)
-        if not result.ok:
-            report.error = result.body.get("error", {}).get("message", f"intake answered {result.status_code}")
+        try:
+            stored = ctx.store_missed_events(events)
+        except IntellectraError as exc:
+            report.error = exc.message
             return report
-        report.stored = int(result.body.get("received", 0))
-        report.duplicates = int(result.body.get("duplicates", 0))
+        report.stored, report.duplicates = stored.stored, stored.duplicates
     return report
 
 
-def sync_all(host: Any, since: datetime, *,
+def sync_all(ctx: IntegrationContext, since: datetime, *,
              on_account_done: Callable[[AccountSync], None] = lambda _: None) -> list[AccountSync]:
     """Sync every connected account; one account's failure never stops the others."""
-    config: StripeConnectConfig = host.plugins.get(NAME).config
     reports = []
-    for connection in connections_to_sync(host):
-        report = sync_account(host, config, connection, since)
+    for connection in connections_to_sync(ctx):
+        report = sync_account(ctx, connection, since)
         reports.append(report)
         on_account_done(report)
     return reports
@@ -139,11 +139,11 @@ def sync_command(ctx: click.Context, since: str | None) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from core.cli import get_host
+    from core.cli import plugin_context
 
-    host = get_host(ctx)
-    start = parse_since(since, host.clock.now())
-    connections = connections_to_sync(host)
+    stripe_ctx = plugin_context(ctx, NAME)
+    start = parse_since(since, stripe_ctx.now())
+    connections = connections_to_sync(stripe_ctx)
     console = Console()
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("Syncing Stripe events", total=len(connections))
@@ -153,7 +153,7 @@ def sync_command(ctx: click.Context, since: str | None) -> None:
             if report.error:
                 progress.console.print(f"[yellow]{report.account_id}[/]: {report.error}")
 
-        reports = sync_all(host, start, on_account_done=done)
+        reports = sync_all(stripe_ctx, start, on_account_done=done)
     stored = sum(r.stored for r in reports)
     duplicates = sum(r.duplicates for r in reports)
     failed = [r for r in reports if r.error]

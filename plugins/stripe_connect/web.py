@@ -10,14 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from core import ValidationFailed, require_tenant
+from core import IntegrationContext, ValidationFailed
 
 from .info import NAME
 from .offers import OfferRequest, create_offer, start_checkout
-
-
-def _base_url(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -31,18 +27,17 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def routes(host: Any) -> list[BaseRoute]:
+def routes(ctx: IntegrationContext) -> list[BaseRoute]:
     async def create(request: Request) -> Response:
-        tenant = await require_tenant(request)
+        site = await ctx.for_request(request)
         offer_request = OfferRequest.from_json(await _json_body(request))
-        offer = await run_in_threadpool(create_offer, host, tenant, offer_request, base_url=_base_url(request))
+        offer = await run_in_threadpool(create_offer, site, offer_request)
         return JSONResponse({"offer": offer.to_json()}, status_code=201)
 
     async def checkout(request: Request) -> Response:
-        url = await run_in_threadpool(start_checkout, host, request.path_params["tenant_id"],
+        url = await run_in_threadpool(start_checkout, ctx, request.path_params["tenant_id"],
                                       request.path_params["offer_id"],
-                                      customer_email=request.query_params.get("email") or None,
-                                      base_url=_base_url(request))
+                                      customer_email=request.query_params.get("email") or None)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"url": url})
         return RedirectResponse(url, status_code=303)

@@ -8,17 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core import Connected, ConnectionStatus, Host, IntegrationContext, IntegrationInfo, Tenant, hookimpl
+from core import Connected, ConnectionStatus, IntegrationContext, IntegrationInfo, hookimpl
 from plugins.zapier import actions, connect_flow, hooks_api, keys_api, triggers
 from plugins.zapier import info as _info
-from plugins.zapier.info import NAME
 from plugins.zapier.routing import ZapierApi
 
 if TYPE_CHECKING:
     import click
     from starlette.routing import BaseRoute
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 
 @hookimpl
@@ -27,29 +26,29 @@ def integration_info() -> IntegrationInfo:
 
 
 @hookimpl
-def connect(ctx: IntegrationContext, tenant: Tenant) -> Connected:
-    return connect_flow.connect(ctx, tenant)
+def connect(ctx: IntegrationContext) -> Connected:
+    return connect_flow.connect(ctx)
 
 
 @hookimpl
-def status(ctx: IntegrationContext, tenant: Tenant) -> ConnectionStatus:
-    return connect_flow.status(ctx, tenant)
+def status(ctx: IntegrationContext) -> ConnectionStatus:
+    return connect_flow.status(ctx)
 
 
 @hookimpl
-def disconnect(ctx: IntegrationContext, tenant: Tenant) -> None:
-    connect_flow.disconnect(ctx, tenant)
+def disconnect(ctx: IntegrationContext) -> None:
+    connect_flow.disconnect(ctx)
 
 
 @hookimpl
-def diagnostics(ctx: IntegrationContext, tenant: Tenant) -> Mapping[str, Any]:
-    return connect_flow.diagnostics(ctx, tenant)
+def diagnostics(ctx: IntegrationContext) -> Mapping[str, Any]:
+    return connect_flow.diagnostics(ctx)
 
 
 @hookimpl
-def web_routes(host: Host) -> list[BaseRoute]:
-    api = ZapierApi(host, host.plugins.get(NAME).config)
-    return [*keys_api.routes(host), *hooks_api.routes(api), *triggers.routes(api), *actions.routes(api)]
+def web_routes(ctx: IntegrationContext) -> list[BaseRoute]:
+    api = ZapierApi(ctx)
+    return [*keys_api.routes(ctx), *hooks_api.routes(api), *triggers.routes(api), *actions.routes(api)]
 
 
 @hookimpl

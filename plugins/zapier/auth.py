@@ -1,4 +1,4 @@
-"""Who is calling: the ``X-API-Key`` header Zapier sends, checked against the host's API keys."""
+"""Who is calling: the ``X-API-Key`` header Zapier sends, checked against this integration's API keys."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from core import ApiKey, Host, IntellectraError, Tenant
-from plugins.zapier.info import NAME
+from core import ApiKey, IntegrationContext, IntellectraError, Tenant
 
 HEADER = "X-API-Key"
 WHERE = "Create a key under Settings > Integrations > Zapier (or `intellectra-integrations zapier keys create`)"
@@ -22,20 +21,28 @@ class ApiKeyRejected(IntellectraError):
 
 @attrs.frozen(kw_only=True)
 class Caller:
-    """The site (tenant) and key a Zapier request authenticated as."""
+    """The site (tenant) and key a Zapier request authenticated as, and the plugin's context for that site."""
 
     tenant: Tenant
     key: ApiKey
+    ctx: IntegrationContext
 
 
-async def authenticate(request: Request, host: Host) -> Caller:
+async def authenticate(request: Request, ctx: IntegrationContext) -> Caller:
     presented = request.headers.get(HEADER, "").strip()
     if not presented:
         raise ApiKeyRejected(f"No API key was sent. {WHERE} and paste it into Zapier when you connect "
                              "your Intellectra account.", code="api_key_missing")
-    found = await run_in_threadpool(host.api_keys.authenticate, presented, NAME)
-    if found is None:
+
+    def identify() -> Caller | None:
+        found = ctx.api_keys.authenticate(presented)
+        if found is None:
+            return None
+        tenant, key = found
+        return Caller(tenant=tenant, key=key, ctx=ctx.for_tenant(tenant, request=request))
+
+    caller = await run_in_threadpool(identify)
+    if caller is None:
         raise ApiKeyRejected(f"This API key is not valid or was revoked. {WHERE}, then reconnect your "
                              "Intellectra account in Zapier.")
-    tenant, key = found
-    return Caller(tenant=tenant, key=key)
+    return caller

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from core import EventCatalogue, EventType, load_event_catalogue
+from core import CatalogueView, EventCatalogue, EventType, load_event_catalogue
 from plugins.zapier.actions import ACTIONS
 from plugins.zapier.info import NAME
 
@@ -99,8 +99,8 @@ def action(name: str) -> dict[str, Any]:
             "sample": {"action": name, "status": "done"}}
 
 
-def build(catalogue: EventCatalogue) -> dict[str, Any]:
-    """The app's catalogue for a deployment whose event catalogue is ``catalogue`` (``host.event_types``)."""
+def build(catalogue: EventCatalogue | CatalogueView) -> dict[str, Any]:
+    """The app's catalogue for a deployment whose event catalogue is ``catalogue`` (``ctx.event_types``)."""
     return {"integration": NAME,
             "generated_by": "python -m plugins.zapier.catalog --write",
             "triggers": [trigger(spec, catalogue.validate(name, spec.example)) for name, spec in catalogue.items()],

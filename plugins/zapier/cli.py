@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from core.cli import get_host
+from core.cli import plugin_context
 from core.cli.output import emit_listing
 from plugins.zapier.connect_flow import create_key, revoke_key
 from plugins.zapier.hooks_api import hook_json
@@ -40,8 +40,8 @@ def add_commands(cli: click.Group) -> None:
     @click.pass_context
     def keys_create(ctx: click.Context, tenant_id: str, label: str, as_json: bool) -> None:
         """Create an API key and print it once; paste it into Zapier when connecting Intellectra."""
-        host = get_host(ctx)
-        key, plaintext = create_key(host, host.tenants.get(tenant_id), label=label, actor="cli")
+        site = plugin_context(ctx, NAME).for_tenant(tenant_id)
+        key, plaintext = create_key(site, label=label, actor="cli")
         # Printed directly, not through the redacting output helpers: this is the one time it is shown.
         if as_json:
             click.echo(json.dumps({**key_json(key), "api_key": plaintext}, indent=2))
@@ -57,10 +57,8 @@ def add_commands(cli: click.Group) -> None:
     @click.pass_context
     def keys_list(ctx: click.Context, tenant_id: str, include_revoked: bool, as_json: bool) -> None:
         """A site's Zapier keys (never the keys themselves: only their prefix)."""
-        host = get_host(ctx)
-        host.tenants.get(tenant_id)
-        rows = [key_json(k) for k in host.api_keys.list(tenant_id, integration=NAME,
-                                                        include_revoked=include_revoked)]
+        site = plugin_context(ctx, NAME).for_tenant(tenant_id)
+        rows = [key_json(k) for k in site.api_keys.list(include_revoked=include_revoked)]
         emit_listing(rows, KEY_COLUMNS, as_json=as_json, title="Zapier API keys", key="keys")
 
     @keys.command("revoke")
@@ -68,8 +66,7 @@ def add_commands(cli: click.Group) -> None:
     @click.pass_context
     def keys_revoke(ctx: click.Context, key_id: str) -> None:
         """Revoke a key (idempotent): Zapier calls with it get 401 from now on."""
-        host = get_host(ctx)
-        key = revoke_key(host, key_id, tenant_id=None, actor="cli")
+        key = revoke_key(plugin_context(ctx, NAME), key_id, actor="cli")
         click.echo(f"Revoked API key {key.id} ({key.label}).")
 
     @zapier.group()
@@ -82,7 +79,7 @@ def add_commands(cli: click.Group) -> None:
     @click.pass_context
     def hooks_list(ctx: click.Context, tenant_id: str, as_json: bool) -> None:
         """A site's active Zap subscriptions (targets as scheme and host: their path is a credential)."""
-        host = get_host(ctx)
-        rows = [listed_hook(hook_json(s)) for s in host.subscriptions.list(tenant_id, integration=NAME)]
+        site = plugin_context(ctx, NAME).for_tenant(tenant_id)
+        rows = [listed_hook(hook_json(s)) for s in site.subscriptions.list()]
         emit_listing(rows, ["id", "event", "target_url", "filters", "created_at"], as_json=as_json,
                      title="Zapier subscriptions", key="hooks")

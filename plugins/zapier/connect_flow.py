@@ -15,21 +15,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from core import (
-    ApiKey,
-    Connected,
-    ConnectionState,
-    ConnectionStatus,
-    Host,
-    IntegrationContext,
-    Tenant,
-)
-from plugins.zapier.info import NAME
+from core import ApiKey, Connected, ConnectionState, ConnectionStatus, IntegrationContext
 
 
-def zapier_status(host: Host, tenant_id: str) -> ConnectionStatus:
-    keys = host.api_keys.list(tenant_id, integration=NAME)
-    subs = host.subscriptions.list(tenant_id, integration=NAME)
+def zapier_status(ctx: IntegrationContext) -> ConnectionStatus:
+    """The state of the context's site: connected once it has an API key."""
+    keys = ctx.api_keys.list()
+    subs = ctx.subscriptions.list()
     details = {"api_keys": len(keys), "subscriptions": len(subs),
                "events": dict(sorted(Counter(s.event_type for s in subs).items()))}
     if not keys:
@@ -42,52 +34,52 @@ def zapier_status(host: Host, tenant_id: str) -> ConnectionStatus:
     return ConnectionStatus(state=ConnectionState.CONNECTED, reason=reason, details=details)
 
 
-def sync_connection(host: Host, tenant: Tenant, *, actor: str) -> None:
+def sync_connection(ctx: IntegrationContext, *, actor: str) -> None:
     """Make the stored connection reflect the keys: connect on the first key, re-check after changes."""
-    connection = host.connections.find(tenant.id, NAME)
+    connection = ctx.connection
     if connection is None or not connection.is_active:
-        if host.api_keys.list(tenant.id, integration=NAME):
-            host.connect(tenant, NAME, actor=actor)
+        if ctx.api_keys.list():
+            ctx.connections.connect(actor=actor)
         return
-    host.status(tenant, NAME)
+    ctx.connections.recheck()
 
 
-def create_key(host: Host, tenant: Tenant, *, label: str = "", actor: str) -> tuple[ApiKey, str]:
-    """Create an API key (the plaintext is returned this once) and mark Zapier connected."""
-    key, plaintext = host.api_keys.create(tenant.id, NAME, label=label or "Zapier", actor=actor)
-    sync_connection(host, tenant, actor=actor)
+def create_key(ctx: IntegrationContext, *, label: str = "", actor: str) -> tuple[ApiKey, str]:
+    """Create an API key for the context's site (the plaintext is returned this once) and mark Zapier
+    connected."""
+    key, plaintext = ctx.api_keys.create(label=label or "Zapier", actor=actor)
+    sync_connection(ctx, actor=actor)
     return key, plaintext
 
 
-def revoke_key(host: Host, key_id: str, *, tenant_id: str | None, actor: str) -> ApiKey:
-    """Revoke a Zapier key (idempotent); with ``tenant_id`` only that site's."""
-    key = host.api_keys.revoke(key_id, tenant_id=tenant_id, integration=NAME, actor=actor)
-    if key.integration == NAME:
-        host.rate_limits.forget(NAME, key.id)
-        sync_connection(host, host.tenants.get(key.tenant_id), actor=actor)
+def revoke_key(ctx: IntegrationContext, key_id: str, *, actor: str) -> ApiKey:
+    """Revoke a Zapier key (idempotent); a context bound to a site revokes only that site's keys."""
+    key = ctx.api_keys.revoke(key_id, actor=actor)
+    ctx.rate_limits.forget(key.id)
+    sync_connection(ctx.for_tenant(key.tenant_id), actor=actor)
     return key
 
 
 # hooks ---------------------------------------------------------------------------------------
-def connect(ctx: IntegrationContext, tenant: Tenant) -> Connected:
-    return Connected(data={"connected_via": "api_key"}, status=zapier_status(ctx.host, tenant.id))
+def connect(ctx: IntegrationContext) -> Connected:
+    return Connected(data={"connected_via": "api_key"}, status=zapier_status(ctx))
 
 
-def status(ctx: IntegrationContext, tenant: Tenant) -> ConnectionStatus:
-    return zapier_status(ctx.host, tenant.id)
+def status(ctx: IntegrationContext) -> ConnectionStatus:
+    return zapier_status(ctx)
 
 
-def disconnect(ctx: IntegrationContext, tenant: Tenant) -> None:
+def disconnect(ctx: IntegrationContext) -> None:
     """Revoke every key and remove every Zap subscription: Zapier's next call gets 401."""
-    for key in ctx.host.api_keys.list(tenant.id, integration=NAME):
-        ctx.host.rate_limits.forget(NAME, key.id)
-    ctx.host.api_keys.revoke_all(tenant.id, NAME, actor="disconnect")
-    ctx.host.subscriptions.remove_all(tenant.id, NAME)
+    for key in ctx.api_keys.list():
+        ctx.rate_limits.forget(key.id)
+    ctx.api_keys.revoke_all(actor="disconnect")
+    ctx.subscriptions.remove_all()
 
 
-def diagnostics(ctx: IntegrationContext, tenant: Tenant) -> dict[str, object]:
-    keys = ctx.host.api_keys.list(tenant.id, integration=NAME, include_revoked=True)
+def diagnostics(ctx: IntegrationContext) -> dict[str, object]:
+    keys = ctx.api_keys.list(include_revoked=True)
     last_used = max((k.last_used_at for k in keys if k.last_used_at), default=None)
-    return {**zapier_status(ctx.host, tenant.id).details,
+    return {**zapier_status(ctx).details,
             "revoked_api_keys": sum(1 for k in keys if k.revoked_at is not None),
             "last_key_use": last_used.isoformat() if last_used else None}

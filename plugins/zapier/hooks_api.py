@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import NotFound, Subscription
+from core import Subscription
 from plugins.zapier.auth import Caller
-from plugins.zapier.info import NAME
 from plugins.zapier.routing import ZapierApi
 from plugins.zapier.validation import json_object, structure
 
@@ -39,14 +38,13 @@ async def me(request: Request, caller: Caller, api: ZapierApi) -> Response:
 
 async def subscribe(request: Request, caller: Caller, api: ZapierApi) -> Response:
     hook = structure(await json_object(request), HookRequest, what="subscription")
-    sub, _secret = await run_in_threadpool(api.host.subscriptions.subscribe, caller.tenant.id, NAME,
-                                           event_type=hook.event, target_url=hook.target_url,
-                                           filters=hook.filters)
+    sub, _secret = await run_in_threadpool(caller.ctx.subscriptions.subscribe, event_type=hook.event,
+                                           target_url=hook.target_url, filters=hook.filters)
     return JSONResponse(hook_json(sub), status_code=201)
 
 
 async def list_hooks(request: Request, caller: Caller, api: ZapierApi) -> Response:
-    subs = await run_in_threadpool(api.host.subscriptions.list, caller.tenant.id, integration=NAME)
+    subs = await run_in_threadpool(caller.ctx.subscriptions.list)
     return JSONResponse({"hooks": [hook_json(s) for s in subs]})
 
 
@@ -57,15 +55,7 @@ async def unsubscribe(request: Request, caller: Caller, api: ZapierApi) -> Respo
     answers exactly like an id that is already gone.
     """
     hook_id = request.path_params["hook_id"]
-
-    def remove() -> bool:
-        try:
-            sub = api.host.subscriptions.get(caller.tenant.id, hook_id)
-        except NotFound:
-            return False
-        return sub.integration == NAME and api.host.subscriptions.unsubscribe(caller.tenant.id, hook_id)
-
-    removed = await run_in_threadpool(remove)
+    removed = await run_in_threadpool(caller.ctx.subscriptions.unsubscribe, hook_id)
     return JSONResponse({"id": hook_id, "deleted": removed})
 
 

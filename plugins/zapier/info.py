@@ -15,7 +15,7 @@ def integration_info() -> IntegrationInfo:
         title=TITLE,
         description="Send your site's sales, members and enrollments to thousands of apps, and let Zaps "
                     "enroll members or tag them. Connect by creating an API key and pasting it into Zapier.",
-        requires_host="1.*",
+        requires_host="2.*",
         config=ZapierConfig,
         capabilities=frozenset({Capability.CONNECT, Capability.STATUS, Capability.API_KEYS,
                                 Capability.DELIVERIES, Capability.ACTIONS}),

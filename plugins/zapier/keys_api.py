@@ -13,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import ApiKey, Host, require_tenant
+from core import ApiKey, IntegrationContext
 from plugins.zapier.connect_flow import create_key, revoke_key
-from plugins.zapier.info import NAME
 from plugins.zapier.validation import json_object, structure
 
 
@@ -32,25 +31,28 @@ def key_json(key: ApiKey) -> dict[str, Any]:
             "last_used_at": when(key.last_used_at), "revoked_at": when(key.revoked_at)}
 
 
-def routes(host: Host) -> list[Route]:
+def actor_of(site: IntegrationContext) -> str:
+    """Who did it, for the audit log: the site the request acted for."""
+    return f"tenant:{site.tenant.id}" if site.tenant else "tenant"
+
+
+def routes(ctx: IntegrationContext) -> list[Route]:
     async def list_keys(request: Request) -> Response:
-        tenant = await require_tenant(request)
-        keys = await run_in_threadpool(host.api_keys.list, tenant.id, integration=NAME)
+        site = await ctx.for_request(request)
+        keys = await run_in_threadpool(site.api_keys.list)
         return JSONResponse({"keys": [key_json(k) for k in keys]})
 
     async def new_key(request: Request) -> Response:
-        tenant = await require_tenant(request)
+        site = await ctx.for_request(request)
         body = structure(await json_object(request), NewKey, what="API key")
-        key, plaintext = await run_in_threadpool(create_key, host, tenant, label=body.label,
-                                                 actor=f"tenant:{tenant.id}")
+        key, plaintext = await run_in_threadpool(create_key, site, label=body.label, actor=actor_of(site))
         return JSONResponse({"key": key_json(key), "api_key": plaintext,
                              "message": "Copy this key now and paste it into Zapier: it is not shown again."},
                             status_code=201, headers={"Cache-Control": "no-store"})
 
     async def revoke(request: Request) -> Response:
-        tenant = await require_tenant(request)
-        key = await run_in_threadpool(revoke_key, host, request.path_params["key_id"], tenant_id=tenant.id,
-                                      actor=f"tenant:{tenant.id}")
+        site = await ctx.for_request(request)
+        key = await run_in_threadpool(revoke_key, site, request.path_params["key_id"], actor=actor_of(site))
         return JSONResponse({"key": key_json(key)})
 
     return [

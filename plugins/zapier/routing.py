@@ -9,29 +9,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import Host
+from core import IntegrationContext
 from plugins.zapier.auth import Caller, authenticate
 from plugins.zapier.config import ZapierConfig
-from plugins.zapier.info import NAME
 
 Handler = Callable[[Request, Caller, "ZapierApi"], Awaitable[Response]]
 
 
 class ZapierApi:
-    """What every Zapier endpoint shares: the host and the plugin's config.
+    """What every Zapier endpoint shares: the plugin's context and config.
 
-    Each key's request limit is the host's shared one (``host.rate_limits``), so it holds across
+    Each key's request limit is the host's shared one (``ctx.rate_limits``), so it holds across
     every ``serve`` process, not per process.
     """
 
-    def __init__(self, host: Host, config: ZapierConfig) -> None:
-        self.host = host
-        self.config = config
+    def __init__(self, ctx: IntegrationContext) -> None:
+        self.ctx = ctx
+        self.config: ZapierConfig = ctx.config
 
     def route(self, path: str, handler: Handler, *, methods: list[str]) -> Route:
         async def endpoint(request: Request) -> Response:
-            caller = await authenticate(request, self.host)
-            wait = await run_in_threadpool(self.host.rate_limits.hit, NAME, caller.key.id,
+            caller = await authenticate(request, self.ctx)
+            wait = await run_in_threadpool(self.ctx.rate_limits.hit, caller.key.id,
                                            per_minute=self.config.requests_per_minute)
             if wait:
                 return self.too_many_requests(wait)

@@ -17,7 +17,7 @@ async def trigger_list(request: Request, caller: Caller, api: ZapierApi) -> Resp
     exactly as ``app/catalog.json`` defines it: an app built for this deployment has the same list."""
     from plugins.zapier import catalog  # imported here: `python -m plugins.zapier.catalog` must run it first
 
-    return JSONResponse({"triggers": catalog.build(api.host.event_types)["triggers"]})
+    return JSONResponse({"triggers": catalog.build(api.ctx.event_types)["triggers"]})
 
 
 async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
@@ -28,16 +28,15 @@ async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
     example (same shape, carrying the filter values), so the Zap editor always has fields to map.
     """
     event = request.path_params["event"]
-    catalogue = api.host.event_types
+    catalogue = api.ctx.event_types
     if event not in catalogue:
         raise NotFound(f"There is no trigger for {event!r}; triggers exist for {', '.join(sorted(catalogue))}.",
                        code="event_type_unknown")
-    filters = api.host.subscriptions.check_filters(event, {k: v for k, v in request.query_params.items() if v != ""})
-    events = api.host.events
-    items = await run_in_threadpool(events.recent_payloads, caller.tenant.id, event, limit=api.config.sample_size,
-                                    filters=filters)
+    samples = caller.ctx.domain_events
+    filters = caller.ctx.subscriptions.check_filters(event, {k: v for k, v in request.query_params.items() if v})
+    items = await run_in_threadpool(samples.recent, event, limit=api.config.sample_size, filters=filters)
     if not items:
-        example = events.example_payload(caller.tenant.id, event)
+        example = samples.example(event)
         data = example["data"]  # a filter value stands in only where the example has text (query values are text)
         data.update({k: v for k, v in filters.items() if isinstance(data.get(k), str | None)})
         items = [example]

@@ -113,7 +113,25 @@ def test_an_incompatible_host_api_version_is_refused_naming_both_versions(make_h
     host = make_host(registry=registry(future={"module": "future_host"}))
     record = host.plugins.records["future"]
     assert record.state is PluginState.FAILED
-    assert "requires host API >=2.0,<3 but this host provides 1.0" in record.error
+    assert "requires host API >=3.0,<4 but this host provides 2.0" in record.error
+
+
+def test_a_plugin_written_for_host_api_1_is_refused_naming_both_versions(make_host):
+    from core import IntegrationInfo, hookimpl
+
+    class OldStyle:
+        @hookimpl
+        def integration_info(self):
+            return IntegrationInfo(name="old", title="Old", description="Written for host API 1.",
+                                   requires_host="1.*")
+
+        @hookimpl
+        def web_routes(self, host):
+            return []
+
+    record = make_host(plugins={"old": OldStyle()}).plugins.records["old"]
+    assert record.error is not None
+    assert "requires host API 1.* but this host provides 2.0" in record.error
 
 
 def test_a_plugin_must_declare_the_name_it_is_registered_under(make_host, fixture_plugins):

@@ -70,4 +70,4 @@ def test_the_acme_pay_webhook_example_and_its_tests_pass(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "9 passed" in run.stdout
+    assert "10 passed" in run.stdout

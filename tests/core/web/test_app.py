@@ -18,9 +18,10 @@ class RoutesPlugin:
         return IntegrationInfo(name="routes", title="Routes", description="Contributes HTTP routes in tests.")
 
     @hookimpl
-    def web_routes(self, host):
+    def web_routes(self, ctx):
         async def hello(request):
-            return JSONResponse({"tenants": len(host.tenants.list())})
+            tenant = await ctx.tenant_of(request)
+            return JSONResponse({"integration": ctx.integration, "tenant": tenant.name if tenant else None})
 
         async def missing(request):
             raise NotFound("No such widget; list them at /api/routes/widgets.")
@@ -35,9 +36,10 @@ def served(make_host, live_server):
     return host, live_server(create_app(host)), {"Authorization": f"Bearer {token}"}
 
 
-def test_plugin_routes_are_mounted_and_see_the_host(served):
-    _, url, _ = served
-    assert httpx.get(f"{url}/api/routes/hello").json() == {"tenants": 1}
+def test_plugin_routes_are_mounted_with_their_context(served):
+    _, url, auth = served
+    assert httpx.get(f"{url}/api/routes/hello").json() == {"integration": "routes", "tenant": None}
+    assert httpx.get(f"{url}/api/routes/hello", headers=auth).json() == {"integration": "routes", "tenant": "Site"}
 
 
 def test_errors_are_json_with_code_and_message(served):

@@ -26,7 +26,7 @@ class Documented:
         return IntegrationInfo(name="widgets", title="Widgets", description="Routes for the OpenAPI tests.")
 
     @hookimpl
-    def web_routes(self, host):
+    def web_routes(self, ctx):
         async def list_widgets(request):
             """List the site's widgets.
 

@@ -11,6 +11,7 @@ from stripe_kit import StripeWorld
 
 from core.cli import pipeline_cmds
 from core.testing import Recorder
+from plugins.stripe_connect.info import NAME
 from plugins.stripe_connect.sync import parse_since, register, sync_all
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ async def test_sync_stores_the_missed_events_and_the_pipeline_turns_them_into_a_
     account_id = missed_sale(stripe_world)
     assert stripe_world.stored_events("checkout.session.completed") == []
 
-    [report] = sync_all(stripe_world.host, a_day_before(stripe_world))
+    [report] = sync_all(stripe_world.host.context(NAME), a_day_before(stripe_world))
     await stripe_world.host.pipeline.run_once()
 
     assert report.account_id == account_id and report.error is None
@@ -45,9 +46,9 @@ async def test_sync_stores_the_missed_events_and_the_pipeline_turns_them_into_a_
 
 async def test_syncing_twice_stores_nothing_new(stripe_world: StripeWorld) -> None:
     missed_sale(stripe_world)
-    sync_all(stripe_world.host, a_day_before(stripe_world))
+    sync_all(stripe_world.host.context(NAME), a_day_before(stripe_world))
 
-    [again] = sync_all(stripe_world.host, a_day_before(stripe_world))
+    [again] = sync_all(stripe_world.host.context(NAME), a_day_before(stripe_world))
 
     assert again.stored == 0
     assert again.duplicates == again.listed > 0
@@ -57,7 +58,7 @@ def test_one_unreachable_account_is_reported_without_stopping_the_sync(stripe_wo
     stripe_world.connected_site()
     stripe_world.sandbox.stop()
 
-    [report] = sync_all(stripe_world.host, a_day_before(stripe_world))
+    [report] = sync_all(stripe_world.host.context(NAME), a_day_before(stripe_world))
 
     assert report.error is not None and "Stripe could not be reached" in report.error
 

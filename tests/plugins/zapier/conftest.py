@@ -87,7 +87,8 @@ def base_url(zapier_host: Host, live_server: Callable[..., str]) -> str:
 def make_site(zapier_host: Host, base_url: str) -> Callable[[str], Site]:
     def make(name: str) -> Site:
         tenant, token = zapier_host.tenants.create(name)
-        key, plaintext = create_key(zapier_host, tenant, label=f"{name} key", actor="test")
+        key, plaintext = create_key(zapier_host.context("zapier").for_tenant(tenant), label=f"{name} key",
+                                    actor="test")
         return Site(tenant=tenant, token=token, api_key=plaintext, key_id=key.id, base_url=base_url)
 
     return make

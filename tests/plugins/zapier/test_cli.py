@@ -57,15 +57,17 @@ def test_hooks_list_shows_only_the_scheme_and_host_of_a_target(run, zapier_host)
     assert "s3cr3tZapToken" not in run("zapier", "hooks", "list", "--tenant", tenant.id)
 
 
-def test_zapier_keys_revoke_cannot_revoke_another_integrations_key(host) -> None:
+def test_zapier_keys_revoke_cannot_revoke_another_integrations_key(make_host) -> None:
     """The command line has no tenant to check against: it is scoped to Zapier's own keys instead."""
     import pytest
 
+    import plugins.zapier
     from core.errors import NotFound
     from plugins.zapier.connect_flow import revoke_key
 
+    host = make_host(plugins={"zapier": plugins.zapier})
     tenant, _ = host.tenants.create("Site")
     other_key, _ = host.api_keys.create(tenant.id, "slack", label="Slack key")
     with pytest.raises(NotFound, match="No zapier API key"):
-        revoke_key(host, other_key.id, tenant_id=None, actor="cli")
+        revoke_key(host.context("zapier"), other_key.id, actor="cli")
     assert host.api_keys.list(tenant.id, integration="slack")[0].revoked_at is None

@@ -54,7 +54,7 @@ def test_a_revoked_keys_bucket_is_dropped(site, zapier, zapier_host):
     from plugins.zapier.connect_flow import revoke_key
 
     zapier.get("/api/zapier/me")
-    revoke_key(zapier_host, site.key_id, tenant_id=site.tenant.id, actor="test")
+    revoke_key(zapier_host.context("zapier").for_tenant(site.tenant), site.key_id, actor="test")
     with zapier_host.store.read() as c:
         assert c.execute(rate_limits.select().where(rate_limits.c.key == site.key_id)).first() is None
 

@@ -36,7 +36,7 @@ async def test_a_sandbox_purchase_is_delivered_to_the_subscribed_zap(make_host, 
     target = live_server(receiver.app()) + "/hooks/sales"
     try:
         site, account_id = world.connected_site()
-        _, api_key = create_key(host, site.tenant, actor="test")
+        _, api_key = create_key(host.context("zapier").for_tenant(site.tenant), actor="test")
         with httpx.Client(base_url=host_url, headers={"X-API-Key": api_key}) as zapier:
             assert zapier.post("/api/zapier/hooks", json={"target_url": target, "event": "purchase.completed"}
                                ).status_code == 201

@@ -1,12 +1,15 @@
 """Stands in for the Intellectra host app in the Zapier app's tests (loaded via a generated registry).
 
 It answers ``perform_action`` for ``enroll_member`` and offers ``POST /api/test-host/emit`` so a
-test can emit a domain event for the signed-in tenant, as the host app would with ``host.emit``.
+test can emit a domain event for the signed-in tenant, as the host app does: with ``host.emit`` on
+the ``Host`` it creates itself (routes get a plugin context, never the served host; this one shares
+the served database, whose workers deliver what it emits).
 """
 
 from __future__ import annotations
 
 import json
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import Host, IntegrationInfo, Tenant, ValidationFailed, hookimpl, require_tenant
+from core import Host, IntegrationContext, IntegrationInfo, Tenant, ValidationFailed, hookimpl
 
 
 @hookimpl
@@ -34,12 +37,18 @@ def perform_action(tenant: Tenant, action: str, input: Mapping[str, Any]) -> Map
             "site": tenant.name}
 
 
+@functools.cache
+def host_app() -> Host:
+    """The host app's own ``Host`` on the same database and environment (it loads no plugins: it only emits)."""
+    return Host.create(plugin_filter=set(), builtins=False)
+
+
 @hookimpl
-def web_routes(host: Host) -> list[Route]:
+def web_routes(ctx: IntegrationContext) -> list[Route]:
     async def emit(request: Request) -> Response:
-        tenant = await require_tenant(request)
+        tenant = await ctx.require_tenant(request)
         body = json.loads(await request.body())
-        event = await run_in_threadpool(host.emit, tenant.id, body["type"], body["data"])
+        event = await run_in_threadpool(host_app().emit, tenant.id, body["type"], body["data"])
         return JSONResponse({"id": event.id}, status_code=201)
 
     return [Route("/api/test-host/emit", emit, methods=["POST"])]
