@@ -61,7 +61,7 @@ SERVICES = {cls.__name__: cls for cls in (ApiKeysService, SubscriptionsService, 
 """Service groups the context hands out (``ctx.api_keys``...), listed with their methods."""
 
 
-def _summary(obj: object) -> str:
+def summary(obj: object) -> str:
     doc = inspect.getdoc(obj) or ""
     return " ".join(doc.split("\n\n")[0].split())
 
@@ -73,22 +73,22 @@ def _call(name: str, func: Callable[..., object]) -> str:
     return f"{'await ' if inspect.iscoroutinefunction(func) else ''}{name}{bare}"
 
 
-def _public(cls: type) -> list[tuple[str, object]]:
+def public_members(cls: type) -> list[tuple[str, object]]:
     return [(n, m) for n, m in vars(cls).items() if not n.startswith("_") and (callable(m) or isinstance(m, property))]
 
 
 def render_context() -> str:
     """The reference of ``IntegrationContext``, from its docstrings and those of its service groups."""
     parts = ["\n## The plugin context (`ctx`)\n\n", inspect.cleandoc(IntegrationContext.__doc__ or ""), "\n\n"]
-    for name, member in _public(IntegrationContext):
+    for name, member in public_members(IntegrationContext):
         if isinstance(member, property):
-            parts.append(f"- `ctx.{name}` — {_summary(member)}\n")
+            parts.append(f"- `ctx.{name}` — {summary(member)}\n")
             group = SERVICES.get(str(member.fget.__annotations__.get("return", "")) if member.fget else "")
-            for method_name, method in _public(group) if group else []:
+            for method_name, method in public_members(group) if group else []:
                 assert callable(method)
-                parts.append(f"  - `{_call(f'ctx.{name}.{method_name}', method)}` — {_summary(method)}\n")
+                parts.append(f"  - `{_call(f'ctx.{name}.{method_name}', method)}` — {summary(method)}\n")
         elif callable(member):
-            parts.append(f"- `{_call(f'ctx.{name}', member)}` — {_summary(member)}\n")
+            parts.append(f"- `{_call(f'ctx.{name}', member)}` — {summary(member)}\n")
     return "".join(parts)
 
 

@@ -9,8 +9,10 @@ Fixtures:
 * ``recorder`` — reads back domain events, observations, deliveries and inbound events of a host;
 * ``tenant`` — a tenant (and its API token) on ``host``.
 
-And :class:`IntegrationConformance`, a test class to subclass so your plugin is checked against
-the host's contract (see docs/writing-a-plugin.md).
+Helpers to test one hook at a time: :func:`connect_directly` (a connected site without your
+``connect`` hook) and :func:`call_hook` (one addressed hook, called with its ``ctx`` the way the
+host calls it). And :class:`IntegrationConformance`, a test class to subclass so your plugin is
+checked against the host's contract (see docs/writing-a-plugin.md).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import create_engine, select, text
 
 from core.clock import ManualClock
 from core.host import Host
-from core.models import DomainEvent, IntegrationInfo, Tenant
+from core.models import Connected, Connection, DomainEvent, IntegrationInfo, Tenant
 from core.plugins import PluginState
 from core.registry import RegistryConfig, parse_registry
 from core.settings import Settings
@@ -219,6 +221,30 @@ class Recorder:
 @pytest.fixture
 def recorder(host: Host) -> Recorder:
     return Recorder(host)
+
+
+def connect_directly(host: Host, tenant: Tenant, integration: str, connected: Connected, *,
+                     actor: str = "test") -> Connection:
+    """Store ``tenant``'s connection to ``integration`` as if its ``connect`` hook had returned
+    ``connected`` (secrets encrypted, ``integration.connected`` emitted), without calling the hook:
+    a test of another hook starts from a connected site."""
+    return host.connections.save_connected(tenant, integration, connected, actor=actor)
+
+
+def call_hook(host: Host, integration: str, hook: str, *, tenant: Tenant | None = None, **arguments: Any) -> Any:
+    """Call ``integration``'s implementation of the addressed ``hook`` as the host does and return its result.
+
+    The hook gets a ``ctx`` for ``tenant`` and its stored connection (and ``tenant`` / ``connection``
+    themselves where the hook takes them) plus ``arguments``, e.g.
+    ``call_hook(host, "acme", "verify_webhook", request=InboundRequest(...))``. Effects it asks for
+    (``ctx.set_status``, ``ctx.deliver``) are not applied: test those through the host's verbs.
+    """
+    connection = host.connections.find(tenant.id, integration) if tenant is not None else None
+    ctx = host.context(integration, tenant=tenant, connection=connection)
+    takes = set(getattr(host.plugins.pm.hook, hook).spec.argnames)
+    given: dict[str, Any] = {name: value for name, value in (("tenant", tenant), ("connection", connection))
+                             if name in takes}
+    return host.plugins.call(integration, hook, ctx=ctx, **given, **arguments)
 
 
 def free_port() -> int:

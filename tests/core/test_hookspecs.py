@@ -36,3 +36,27 @@ def test_docs_hooks_md_is_generated_from_the_current_specs():
     committed = (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
     assert committed == hookdocs.render(), (
         "docs/hooks.md is stale: run `intellectra-integrations docs hooks` and commit the result")
+
+
+def context_members() -> list[tuple[str, object]]:
+    """Every public member of the plugin context and of the service groups it hands out."""
+    from core.context import IntegrationContext
+
+    members = [(f"ctx.{n}", m) for n, m in hookdocs.public_members(IntegrationContext)]
+    for group in hookdocs.SERVICES.values():
+        members += [(f"{group.__name__}.{n}", m) for n, m in hookdocs.public_members(group)]
+    return members
+
+
+@pytest.mark.parametrize(("name", "member"), context_members(), ids=[n for n, _ in context_members()])
+def test_every_member_of_the_plugin_context_is_documented_in_docs_hooks_md(name, member):
+    assert hookdocs.summary(member), f"{name} needs a docstring: docs/hooks.md lists the context from them"
+    assert hookdocs.summary(member) in (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
+
+
+def test_every_service_group_of_the_context_is_in_the_reference():
+    from core.context import IntegrationContext
+
+    returned = {str(m.fget.__annotations__.get("return")) for _, m in hookdocs.public_members(IntegrationContext)
+                if isinstance(m, property) and m.fget is not None}
+    assert {name for name in returned if name.endswith("Service")} <= set(hookdocs.SERVICES)
