@@ -158,12 +158,15 @@ class Connections:
                 log.warning("connection %s changed (now %s, account %r) before a status from %s could be stored; "
                             "the status was dropped", current.id, current.state.value, current.external_id, actor)
                 return None
-            values: dict[str, Any] = {"updated_at": self.host.clock.now()}
-            if status is not None:
+            values: dict[str, Any] = {}
+            if status is not None and (status.state, status.reason, status.action_url) != (
+                    current.state, current.reason, current.action_url):
                 values.update(state=status.state.value, reason=status.reason, action_url=status.action_url)
-            if data_updates:
+            if data_updates and {**current.data, **data_updates} != dict(current.data):
                 values["data"] = {**current.data, **data_updates}
-            return values
+            if not values:  # what it says is what is stored: a refresh that found nothing new writes nothing
+                return None
+            return {**values, "updated_at": self.host.clock.now()}
 
         before, after, changed = self._change(c, connection.id, change)
         if changed and status is not None and status.state != before.state:

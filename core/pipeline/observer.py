@@ -137,8 +137,8 @@ class Observer:
     # ------------------------------------------------------------------ 1. claim
     def claim(self, limit: int | None = None) -> list[Claimed]:
         config = self.pipeline.config
-        names = [r.name for r in self.host.plugins.loaded()]
-        if not names:
+        names = [r.name for r in self.host.plugins.loaded() if self.host.plugins.implements(r.name, "on_domain_event")]
+        if not names:  # nothing here observes: no need to ask the database (an idle loop asks often)
             return []
         engine = self.host.store.engine
         with engine.begin() as c:
@@ -209,8 +209,8 @@ class Observer:
             state = connection.state.value if connection is not None else "gone"
             return attrs.evolve(done, outcome=SKIPPED, error=(
                 f"The tenant's {observation.integration} connection is {state} now, so it was not told."))
-        record = self.host.plugins.get(observation.integration)
-        if record.info is None or event.type not in record.info.observes:
+        record = self.host.plugins.records.get(observation.integration)
+        if record is None or record.info is None or event.type not in record.info.observes:
             return attrs.evolve(done, outcome=SKIPPED, error=(
                 f"{observation.integration} no longer observes {event.type}."))
         try:

@@ -235,7 +235,9 @@ class Processor:
         self._count(report)
         if report.processed:
             self.pipeline.notify_new_deliveries()
-            self.pipeline.notify_new_observations()
+            emitted = {e.type for h in mine if h.outcome == PROCESSED for e in h.new_events}
+            if self.host.events.observers_of(emitted):  # only then were observations queued
+                self.pipeline.notify_new_observations()
         return report
 
     def _apply_alone(self, handled: Handled, now: datetime, earlier: Exception | None) -> list[Handled]:

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from core import (
     Capability,
@@ -20,6 +20,7 @@ from core import (
 )
 from core.context import Effects
 from core.effects import apply_effects
+from core.store.tables import connections
 from core.testing import database_kind
 
 
@@ -160,3 +161,20 @@ def test_a_change_of_detail_only_keeps_the_state_another_writer_set(make_host):
     assert stored is not None
     assert (stored.state, stored.reason) == (ConnectionState.ACTION_REQUIRED, "Verify your identity.")
     assert stored.data["checked"] == "yes"
+
+
+def test_a_refresh_that_finds_nothing_new_writes_nothing(make_host):
+    """Reading a status is a read: the row (its version included) stays as it was."""
+    host = make_host(plugins={"racer": Racer()})
+    tenant, _ = host.tenants.create("Site")
+    connection = host.connect(tenant, "racer", {}).connection
+    assert connection is not None
+
+    def row():
+        with host.store.read() as c:
+            return c.execute(select(connections).where(connections.c.id == connection.id)).one()
+
+    before = row()
+    with host.store.begin() as c:
+        host.connections.apply_status(c, connection, connection.status, {"plan": "basic"})
+    assert row() == before
