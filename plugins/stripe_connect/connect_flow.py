@@ -36,7 +36,7 @@ def start(ctx: IntegrationContext, tenant: Tenant, form: Mapping[str, str], stat
     if form.get("option", OAUTH) == ONBOARDING:
         return _start_onboarding(ctx, tenant, state)
     config = _config(ctx)
-    url = make_client(config).oauth.authorize_url({
+    url = make_client(ctx).oauth.authorize_url({
         "client_id": config.client_id,
         "response_type": "code",
         "scope": "read_write",
@@ -48,7 +48,7 @@ def start(ctx: IntegrationContext, tenant: Tenant, form: Mapping[str, str], stat
 
 
 def _start_onboarding(ctx: IntegrationContext, tenant: Tenant, state: str) -> Redirect:
-    client = make_client(_config(ctx))
+    client = make_client(ctx)
     with stripe_errors("creating your Stripe account"):
         account = client.v1.accounts.create({
             "controller": {
@@ -63,7 +63,7 @@ def _start_onboarding(ctx: IntegrationContext, tenant: Tenant, state: str) -> Re
 
 
 def _account_link(ctx: IntegrationContext, account_id: str, state: str) -> Redirect:
-    client = make_client(_config(ctx))
+    client = make_client(ctx)
     with stripe_errors("preparing Stripe's onboarding page"):
         link = client.v1.account_links.create({
             "account": account_id,
@@ -100,7 +100,7 @@ def _complete_oauth(ctx: IntegrationContext, params: Mapping[str, str]) -> Conne
     if not code:
         raise ConnectError("Stripe sent you back without an authorization code. Start again from Settings > "
                            "Integrations.", code="code_missing")
-    client = make_client(_config(ctx))
+    client = make_client(ctx)
     try:
         with stripe_errors("connecting your account"):
             token = client.oauth.token({"grant_type": "authorization_code", "code": code}, platform()).to_dict()
@@ -142,13 +142,13 @@ def _connected(ctx: IntegrationContext, account_id: str, *, method: str, secrets
 def read_account(ctx: IntegrationContext, account_id: str) -> dict[str, Any]:
     """The account as plain data, with Stripe's failures as a :class:`core.ConnectError`."""
     with stripe_errors("reading your Stripe account"):
-        return fetch_account(_config(ctx), account_id)
+        return fetch_account(ctx, account_id)
 
 
-def fetch_account(config: StripeConnectConfig, account_id: str) -> dict[str, Any]:
+def fetch_account(ctx: IntegrationContext, account_id: str) -> dict[str, Any]:
     """The account as plain data, re-fetched (never trust a webhook's snapshot or its order).
 
     Raises Stripe's own errors: ``client.is_revoked(exc)`` tells a lost grant from an outage.
     """
-    account = make_client(config).v1.accounts.retrieve(account_id, options=platform())
+    account = make_client(ctx).v1.accounts.retrieve(account_id, options=platform())
     return account.to_dict()

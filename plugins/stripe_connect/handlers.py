@@ -70,7 +70,7 @@ def account_updated(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[st
     account_id = event.account or str(obj.get("id"))
     dashboard = config.dashboard_for(account_id)
     try:
-        account = _refetch(config, account_id)
+        account = _refetch(ctx, account_id)
     except ConnectError as exc:
         if not is_revoked(exc.__cause__ or exc):
             raise  # an outage: the event is retried with backoff
@@ -84,9 +84,8 @@ def account_updated(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[st
 
 def deauthorized(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, Any]) -> list[NewDomainEvent]:
     """The creator disconnected the platform in Stripe, unless access came back since (a late event)."""
-    config: StripeConnectConfig = ctx.config
     try:
-        _refetch(config, event.account or "")
+        _refetch(ctx, event.account or "")
     except ConnectError as exc:
         if not is_revoked(exc.__cause__ or exc):
             raise
@@ -97,10 +96,10 @@ def deauthorized(ctx: IntegrationContext, event: StoredEvent, obj: Mapping[str, 
                       "deauthorization), so the connection was kept.", code="stale_deauthorization")
 
 
-def _refetch(config: StripeConnectConfig, account_id: str) -> dict[str, Any]:
+def _refetch(ctx: IntegrationContext, account_id: str) -> dict[str, Any]:
     """The account now; Stripe's failures as :class:`core.ConnectError` (not a plugin bug: retried)."""
     with stripe_errors("re-reading the Stripe account"):
-        return fetch_account(config, account_id)
+        return fetch_account(ctx, account_id)
 
 
 # -- money -----------------------------------------------------------------------------------------------------
@@ -137,8 +136,7 @@ def _latest_charge(ctx: IntegrationContext, event: StoredEvent, payment_intent: 
     if not payment_intent or not event.account:
         return None
     with stripe_errors("reading the payment"):
-        intent = make_client(ctx.config).v1.payment_intents.retrieve(payment_intent,
-                                                                     options=on_account(event.account))
+        intent = make_client(ctx).v1.payment_intents.retrieve(payment_intent, options=on_account(event.account))
     return _id_of(intent.to_dict().get("latest_charge"))
 
 

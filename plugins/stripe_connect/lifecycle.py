@@ -34,7 +34,7 @@ def refresh_status(ctx: IntegrationContext, connection: Connection) -> Connectio
     dashboard = config.dashboard_for(account_id)
     try:
         with stripe_errors("checking your Stripe account"):
-            account = fetch_account(config, account_id)
+            account = fetch_account(ctx, account_id)
     except ConnectError as exc:
         if is_revoked(exc.__cause__ or exc):
             return revoked_status(dashboard)
@@ -55,7 +55,7 @@ def disconnect(ctx: IntegrationContext, connection: Connection) -> None:
     guard_mode(config, connection)
     try:
         with stripe_errors("disconnecting your Stripe account"):
-            make_client(config).oauth.deauthorize(
+            make_client(ctx).oauth.deauthorize(
                 {"client_id": config.client_id, "stripe_user_id": connection.external_id}, platform())
     except ConnectError as exc:
         if isinstance(exc.__cause__, stripe.oauth_error.InvalidClientError):

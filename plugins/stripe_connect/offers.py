@@ -147,7 +147,7 @@ def create_offer(ctx: IntegrationContext, request: OfferRequest) -> Offer:
         status = status_from_account(account, dashboard_url=config.dashboard_for(account_id))
         raise ActionRequired(f"Your Stripe account cannot accept payments yet, so no offer was created. "
                              f"{status.reason}", code="charges_disabled", action_url=status.action_url)
-    client = make_client(config)
+    client = make_client(ctx)
     options = on_account(account_id)
     metadata = {TENANT_KEY: tenant.id, "intellectra_offer_kind": request.kind,
                 "intellectra_success_url": request.success_url,
@@ -198,7 +198,7 @@ def start_checkout(ctx: IntegrationContext, tenant_id: str, offer_id: str, *,
         raise NotFound(UNAVAILABLE, code="offer_not_found")
     config: StripeConnectConfig = ctx.config
     guard_mode(config, connection)
-    client = make_client(config)
+    client = make_client(ctx)
     options = on_account(connection.external_id)
     try:
         with stripe_errors("opening checkout", error=ActionRequired):

@@ -84,7 +84,7 @@ def sync_account(ctx: IntegrationContext, connection: Connection, since: datetim
         return report
     try:
         with stripe_errors(f"listing the events of {account_id}", error=ConfigError):
-            events = [inbound_event(e) for e in _events(make_client(config), account_id, since)]
+            events = [inbound_event(e) for e in _events(make_client(ctx), account_id, since)]
     except ConfigError as exc:
         report.error = exc.message
         return report

@@ -23,6 +23,7 @@ from intellectra_stripe_sandbox import SandboxServer
 
 from core import Connected
 from core.clock import ManualClock
+from core.guarded_transport import guarded_client
 from core.host import Host
 from core.registry import parse_registry
 from core.settings import Settings
@@ -164,6 +165,10 @@ def build(url: str) -> Arena:
     registry["plugins"][STRIPE]["config"]["webhook_tolerance"] = 300
     host = Host.create(settings=settings, registry=parse_registry(registry), migrate=False, clock=clock)
     host.subscriptions.resolver = resolver
+    # Production mode everywhere but one place: the arena's Stripe is the sandbox on 127.0.0.1, and the
+    # plugin reaches it through ctx.http, so that client (and only it) may reach loopback. Subscriptions
+    # and deliveries, which the arena's SSRF cases attack, keep the production policy.
+    host.http = guarded_client(allow_loopback=True)
     server = LiveServer(create_app(host), port=port).start()
     a, b = (_tenant(host, name, _sandbox_account(sandbox, email), livemode=False) for name, email in
             (("Studio A", "a@studio.example"), ("Studio B", "b@studio.example")))
