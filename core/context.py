@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import attrs
 import httpx
-from starlette.concurrency import run_in_threadpool
 
 from core.errors import NotConnected, PluginError
 from core.models import Connection, ConnectionState, ConnectionStatus, InboundEvent, Tenant
@@ -40,6 +39,8 @@ if TYPE_CHECKING:
 
     from core.clock import Clock
 
+
+T = TypeVar("T")
 
 @attrs.frozen(kw_only=True)
 class OutboundDelivery:
@@ -76,7 +77,7 @@ class IntegrationContext:
     Those that act for a site (creating a key, listing subscriptions) need a context bound to a
     tenant — a hook's ``ctx`` for a tenant, or ``ctx.for_tenant(...)`` — and raise
     :class:`core.PluginError` otherwise. Everything but the effects does I/O: from ``async`` web
-    handlers, call it through ``starlette.concurrency.run_in_threadpool``.
+    handlers, call it through ``await ctx.run_in_threadpool(...)``.
     """
 
     integration: str
@@ -247,6 +248,19 @@ class IntegrationContext:
                                   base_url=self._services.base_url_of(request) if request else self.base_url,
                                   applies_effects=False)
 
+    async def run_in_threadpool(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Await ``fn(*args, **kwargs)`` — blocking code: the context's services, your provider's API —
+        on your plugin's own threads, never on the event loop.
+
+        Use it in ``async`` web handlers where you would use ``starlette.concurrency.run_in_threadpool``:
+        your plugin gets at most ``INTELLECTRA_PLUGIN_CONCURRENCY`` (8) threads, so a slow provider holds
+        up only your routes, never the host's pages, ``/healthz`` or another plugin. A call that
+        outlasts the host's budget (``INTELLECTRA_PLUGIN_TIMEOUT``, 30 s) raises
+        :class:`core.errors.PluginTimeout` (504; one that never got a thread,
+        :class:`core.errors.PluginBusy`, 503), recorded against your plugin; let it propagate.
+        """
+        return await self._services.run_in_lane(getattr(fn, "__name__", "a call"), fn, *args, **kwargs)
+
     async def tenant_of(self, request: Request) -> Tenant | None:
         """The tenant a web request acts for (the ``resolve_tenant`` hook), or ``None``."""
         return await self._services.tenant_of(request)
@@ -260,7 +274,7 @@ class IntegrationContext:
     async def for_request(self, request: Request) -> IntegrationContext:
         """``for_tenant`` for the tenant a web request acts for (401 when there is none)."""
         tenant = await self.require_tenant(request)
-        return await run_in_threadpool(self.for_tenant, tenant, request=request)
+        return await self.run_in_threadpool(self.for_tenant, tenant, request=request)
 
 
 def default_status_for(state: ConnectionState, reason: str = "") -> ConnectionStatus:

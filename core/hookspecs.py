@@ -290,8 +290,11 @@ def web_routes(ctx: IntegrationContext) -> Sequence[BaseRoute]:
     :class:`core.IntellectraError` subclasses in handlers; the host renders them as
     ``{"error": {"code", "message"}}``. To limit how often a key may call you, use
     ``ctx.rate_limits.hit(key_id, per_minute=N)`` (0, or the seconds for ``Retry-After``): the
-    count is in the database, so it holds across every ``serve`` process. The context's services do
-    I/O, so call them with ``starlette.concurrency.run_in_threadpool`` from async handlers.
+    count is in the database, so it holds across every ``serve`` process. The context's services
+    (and your provider's API) do blocking I/O: call them with ``await ctx.run_in_threadpool(fn, ...)``
+    from async handlers, never directly. It runs them on your plugin's own threads, with the host's
+    time budget, so a slow call holds up only your routes; Starlette's ``run_in_threadpool`` would
+    take threads the whole server shares.
     """
 
 

@@ -5,14 +5,14 @@ A plugin never holds the ``Host``. Its :class:`core.IntegrationContext` keeps a 
 integration — and narrowed to the context's tenant when it has one — so a plugin cannot read or
 change another integration's API keys, subscriptions, rate-limit buckets, deliveries or
 connections, whatever ids it passes. Every method does database I/O: from ``async`` web handlers
-call it through ``starlette.concurrency.run_in_threadpool``.
+call it through ``ctx.run_in_threadpool`` (the plugin's own threads, on a time budget).
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from core.context import IntegrationContext
     from core.events import EventType
     from core.host import Host
+
+T = TypeVar("T")
 
 
 @attrs.frozen(kw_only=True)
@@ -108,6 +110,9 @@ class HostServices:
 
     def connection_of(self, tenant_id: str) -> Connection | None:
         return self._host.connections.find(tenant_id, self.integration)
+
+    async def run_in_lane(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return await self._host.run_plugin_code(self.integration, what, fn, *args, **kwargs)
 
     def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return self._host.perform_action(tenant, action, input)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -31,13 +30,13 @@ def routes(ctx: IntegrationContext) -> list[BaseRoute]:
     async def create(request: Request) -> Response:
         site = await ctx.for_request(request)
         offer_request = OfferRequest.from_json(await _json_body(request))
-        offer = await run_in_threadpool(create_offer, site, offer_request)
+        offer = await site.run_in_threadpool(create_offer, site, offer_request)
         return JSONResponse({"offer": offer.to_json()}, status_code=201)
 
     async def checkout(request: Request) -> Response:
-        url = await run_in_threadpool(start_checkout, ctx, request.path_params["tenant_id"],
-                                      request.path_params["offer_id"],
-                                      customer_email=request.query_params.get("email") or None)
+        url = await ctx.run_in_threadpool(start_checkout, ctx, request.path_params["tenant_id"],
+                                          request.path_params["offer_id"],
+                                          customer_email=request.query_params.get("email") or None)
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"url": url})
         return RedirectResponse(url, status_code=303)

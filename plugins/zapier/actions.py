@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -88,7 +87,7 @@ async def perform(request: Request, caller: Caller, api: ZapierApi) -> Response:
         raise NotFound(f"There is no action {name!r}; actions are {', '.join(ACTIONS)}.", code="action_unknown")
     data = structure(await json_object(request), action.input, what=f"{action.title} fields")
     payload = attrs.asdict(data)
-    result = await run_in_threadpool(caller.ctx.perform_action, name, payload)
+    result = await caller.ctx.run_in_threadpool(caller.ctx.perform_action, name, payload)
     if result is None:
         raise ActionNotSupported(f"This site cannot {action.title.lower()} yet: the Intellectra host app does "
                                  f"not implement the {name!r} action. Remove this step from the Zap or ask "

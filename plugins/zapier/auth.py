@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from core import ApiKey, IntegrationContext, IntellectraError, Tenant
@@ -41,7 +40,7 @@ async def authenticate(request: Request, ctx: IntegrationContext) -> Caller:
         tenant, key = found
         return Caller(tenant=tenant, key=key, ctx=ctx.for_tenant(tenant, request=request))
 
-    caller = await run_in_threadpool(identify)
+    caller = await ctx.run_in_threadpool(identify)
     if caller is None:
         raise ApiKeyRejected(f"This API key is not valid or was revoked. {WHERE}, then reconnect your "
                              "Intellectra account in Zapier.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -38,13 +37,13 @@ async def me(request: Request, caller: Caller, api: ZapierApi) -> Response:
 
 async def subscribe(request: Request, caller: Caller, api: ZapierApi) -> Response:
     hook = structure(await json_object(request), HookRequest, what="subscription")
-    sub, _secret = await run_in_threadpool(caller.ctx.subscriptions.subscribe, event_type=hook.event,
-                                           target_url=hook.target_url, filters=hook.filters)
+    sub, _secret = await caller.ctx.run_in_threadpool(caller.ctx.subscriptions.subscribe, event_type=hook.event,
+                                                      target_url=hook.target_url, filters=hook.filters)
     return JSONResponse(hook_json(sub), status_code=201)
 
 
 async def list_hooks(request: Request, caller: Caller, api: ZapierApi) -> Response:
-    subs = await run_in_threadpool(caller.ctx.subscriptions.list)
+    subs = await caller.ctx.run_in_threadpool(caller.ctx.subscriptions.list)
     return JSONResponse({"hooks": [hook_json(s) for s in subs]})
 
 
@@ -55,7 +54,7 @@ async def unsubscribe(request: Request, caller: Caller, api: ZapierApi) -> Respo
     answers exactly like an id that is already gone.
     """
     hook_id = request.path_params["hook_id"]
-    removed = await run_in_threadpool(caller.ctx.subscriptions.unsubscribe, hook_id)
+    removed = await caller.ctx.run_in_threadpool(caller.ctx.subscriptions.unsubscribe, hook_id)
     return JSONResponse({"id": hook_id, "deleted": removed})
 
 

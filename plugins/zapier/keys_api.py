@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -39,20 +38,20 @@ def actor_of(site: IntegrationContext) -> str:
 def routes(ctx: IntegrationContext) -> list[Route]:
     async def list_keys(request: Request) -> Response:
         site = await ctx.for_request(request)
-        keys = await run_in_threadpool(site.api_keys.list)
+        keys = await site.run_in_threadpool(site.api_keys.list)
         return JSONResponse({"keys": [key_json(k) for k in keys]})
 
     async def new_key(request: Request) -> Response:
         site = await ctx.for_request(request)
         body = structure(await json_object(request), NewKey, what="API key")
-        key, plaintext = await run_in_threadpool(create_key, site, label=body.label, actor=actor_of(site))
+        key, plaintext = await site.run_in_threadpool(create_key, site, label=body.label, actor=actor_of(site))
         return JSONResponse({"key": key_json(key), "api_key": plaintext,
                              "message": "Copy this key now and paste it into Zapier: it is not shown again."},
                             status_code=201, headers={"Cache-Control": "no-store"})
 
     async def revoke(request: Request) -> Response:
         site = await ctx.for_request(request)
-        key = await run_in_threadpool(revoke_key, site, request.path_params["key_id"], actor=actor_of(site))
+        key = await site.run_in_threadpool(revoke_key, site, request.path_params["key_id"], actor=actor_of(site))
         return JSONResponse({"key": key_json(key)})
 
     return [

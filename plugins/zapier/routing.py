@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,8 +29,8 @@ class ZapierApi:
     def route(self, path: str, handler: Handler, *, methods: list[str]) -> Route:
         async def endpoint(request: Request) -> Response:
             caller = await authenticate(request, self.ctx)
-            wait = await run_in_threadpool(self.ctx.rate_limits.hit, caller.key.id,
-                                           per_minute=self.config.requests_per_minute)
+            wait = await self.ctx.run_in_threadpool(self.ctx.rate_limits.hit, caller.key.id,
+                                                    per_minute=self.config.requests_per_minute)
             if wait:
                 return self.too_many_requests(wait)
             return await handler(request, caller, self)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -34,7 +33,7 @@ async def sample(request: Request, caller: Caller, api: ZapierApi) -> Response:
                        code="event_type_unknown")
     samples = caller.ctx.domain_events
     filters = caller.ctx.subscriptions.check_filters(event, {k: v for k, v in request.query_params.items() if v})
-    items = await run_in_threadpool(samples.recent, event, limit=api.config.sample_size, filters=filters)
+    items = await caller.ctx.run_in_threadpool(samples.recent, event, limit=api.config.sample_size, filters=filters)
     if not items:
         example = samples.example(event)
         data = example["data"]  # a filter value stands in only where the example has text (query values are text)

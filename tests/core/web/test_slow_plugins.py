@@ -53,11 +53,17 @@ class Webhooks:
         return Connected(external_id=f"{self.name}-account")
 
     @hookimpl
-    def web_routes(self) -> Sequence[BaseRoute]:
-        async def slow_page(request: Request) -> Response:  # blocking work handed to Starlette's shared pool
+    def web_routes(self, ctx: IntegrationContext) -> Sequence[BaseRoute]:
+        async def on_shared_threads(request: Request) -> Response:  # what the guide says not to do
             await run_in_threadpool(self._work)
             return PlainTextResponse("done")
-        return [Route(f"/api/{self.name}/slow", slow_page, methods=["GET"])]
+
+        async def on_own_threads(request: Request) -> Response:
+            await ctx.run_in_threadpool(self._work)
+            return PlainTextResponse("done")
+
+        return [Route(f"/api/{self.name}/slow", on_shared_threads, methods=["GET"]),
+                Route(f"/api/{self.name}/own", on_own_threads, methods=["GET"])]
 
     async def wait_until_busy(self, calls: int) -> None:
         for _ in range(calls):
@@ -148,6 +154,31 @@ async def test_a_plugin_route_filling_the_shared_thread_pool_does_not_delay_heal
 
     assert health.status_code == 200 and health_wait - quiet < 0.5, \
         f"/healthz took {health_wait:.2f} s against {quiet:.2f} s before"
+
+
+async def test_a_plugin_route_on_its_own_threads_delays_neither_healthz_nor_the_page_and_keeps_to_its_budget(
+        server):
+    url, slow, _fast, token = server(plugin_concurrency=4, plugin_timeout_seconds=SLOW_SECONDS + 1)
+    signed_in = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=signed_in,
+                                 limits=httpx.Limits(max_connections=None)) as client:
+        quiet_health = await quiet_time(client, "/healthz")
+        quiet_page = await quiet_time(client, "/settings/integrations")
+        calls = [asyncio.ensure_future(client.get("/api/slow/own")) for _ in range(44)]
+        await slow.wait_until_busy(4)
+        await asyncio.sleep(0.2)
+
+        health, health_wait = await timed(client.get("/healthz"))
+        page, page_wait = await timed(client.get("/settings/integrations"))
+        answers = await asyncio.gather(*calls)
+
+    assert health.status_code == 200 and health_wait - quiet_health < 0.5, \
+        f"/healthz took {health_wait:.2f} s against {quiet_health:.2f} s before"
+    assert page.status_code == 200 and page_wait - quiet_page < 0.5, \
+        f"the page took {page_wait:.2f} s against {quiet_page:.2f} s before"
+    codes = [a.status_code for a in answers]
+    assert codes.count(200) >= 4 and set(codes) <= {200, 503, 504}
+    assert answers[-1].json()["error"]["code"] == "plugin_busy"
 
 
 async def test_a_webhook_whose_verification_outruns_the_budget_gets_504_and_the_plugin_is_marked(server):
