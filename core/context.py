@@ -256,8 +256,8 @@ class IntegrationContext:
         your plugin gets at most ``INTELLECTRA_PLUGIN_CONCURRENCY`` (8) threads, so a slow provider holds
         up only your routes, never the host's pages, ``/healthz`` or another plugin. A call that
         outlasts the host's budget (``INTELLECTRA_PLUGIN_TIMEOUT``, 30 s) raises
-        :class:`core.errors.PluginTimeout` (504; one that never got a thread,
-        :class:`core.errors.PluginBusy`, 503), recorded against your plugin; let it propagate.
+        :class:`core.PluginTimeout` (504; one that never got a thread,
+        :class:`core.PluginBusy`, 503), recorded against your plugin; let it propagate.
         """
         return await self._services.run_in_lane(getattr(fn, "__name__", "a call"), fn, *args, **kwargs)
 

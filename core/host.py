@@ -129,7 +129,7 @@ class Host:
         host app's hooks), on that plugin's lane of threads instead of the event loop.
 
         For async callers (web handlers, intake): one slow plugin then holds only its own lane's
-        threads. Raises :class:`core.errors.PluginBusy` (503) or :class:`core.errors.PluginTimeout`
+        threads. Raises :class:`core.PluginBusy` (503) or :class:`core.PluginTimeout`
         (504) when the call runs out of its time budget (``INTELLECTRA_PLUGIN_TIMEOUT``); either is
         recorded against the plugin.
         """
