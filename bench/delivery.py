@@ -7,7 +7,9 @@ loop with reuse is the ceiling the deliverer is compared with. Everything runs o
 runs on (:func:`core.server_stack.run`: uvloop).
 
 Cases (targets from issue 17): one worker over 10,000 rows (≥ 3,000 deliveries/s and ≥ 0.3x the raw
-aiohttp loop with reuse), and over 100,000 rows on PostgreSQL (÷ the 10,000 run, ≥ 0.9).
+aiohttp loop with reuse), and over 100,000 rows on PostgreSQL (÷ the 10,000 rows, ≥ 0.9; on PostgreSQL
+the 10,000-row run is made before and after the 100,000 one and counted together, so a change in the
+machine's load during the long run hits the baseline too).
 """
 
 from __future__ import annotations
@@ -137,15 +139,24 @@ def run(opts: Options) -> list[Result]:
                 continue
             seconds, report = _deliver(kind, opts, target, n)
             rps = report.delivered / seconds
+            if kind == "postgres":  # the growth case's baseline runs before and after it: drift hits both
+                big_seconds, big_report = _deliver(kind, opts, target, big)
+                again_seconds, again = _deliver(kind, opts, target, n)
+                rps = (report.delivered + again.delivered) / (seconds + again_seconds)
+                report.add(again)
+                seconds += again_seconds
+                n_runs = 2
+            else:
+                n_runs = 1
             ratio = rps / ceiling
             results.append(Result(bench="delivery", case=f"1 worker, {n:,} rows", db=kind, value=rps,
                                   unit="deliveries/s", baseline="raw aiohttp, reused", baseline_value=ceiling,
                                   ratio=ratio, target=">= 3,000/s and >= 0.3x raw aiohttp reused",
-                                  met=rps >= TARGET_RPS and ratio >= TARGET_RATIO and report.delivered == n,
-                                  details={"delivered": report.delivered, "rows": n, "seconds": seconds}))
+                                  met=rps >= TARGET_RPS and ratio >= TARGET_RATIO and report.delivered == n * n_runs,
+                                  details={"delivered": report.delivered, "rows": n * n_runs, "runs": n_runs,
+                                           "seconds": seconds}))
             if kind != "postgres":
                 continue
-            big_seconds, big_report = _deliver(kind, opts, target, big)
             big_rps = big_report.delivered / big_seconds
             growth = big_rps / rps
             results.append(Result(bench="delivery", case=f"1 worker, {big:,} rows", db=kind, value=big_rps,

@@ -148,54 +148,51 @@ def run_workers(opts: Options, url: str, workers: int, *, profile: str | None = 
             "peak_rss_mb": max(r["peak_rss_mb"] for r in reports), "per_worker": [r["processed"] for r in reports]}
 
 
+def _drain(opts: Options, kind: str, events: int, *, workers: int = 1, history: int = 0) -> dict[str, Any]:
+    """``events`` stored into a fresh database (after ``history`` processed rows), drained by ``workers``."""
+    with database(kind, opts.work_dir) as url:
+        setup_world(url)
+        if history:
+            store_history(url, history)
+        store_events(url, events)
+        report = run_workers(opts, url, workers)
+        report["outbox_rows"] = count(url, "SELECT count(*) FROM deliveries")
+    return report
+
+
 def run(opts: Options) -> list[Result]:
     n, big, history = opts.pick((200, 2000, 20_000), (10_000, 100_000, 1_000_000))
     results: list[Result] = []
     for kind in opts.databases:
         if kind == "postgres" and not postgres_available():
             continue
-        with database(kind, opts.work_dir) as url:
-            setup_world(url)
-            store_events(url, n)
-            one = run_workers(opts, url, 1)
-            outbox = count(url, "SELECT count(*) FROM deliveries")
-        met = one["rps"] >= TARGET_RPS and outbox == n if kind == "postgres" else outbox == n
-        results.append(Result(bench="processing", case=f"1 worker, {n:,} backlog", db=kind, value=one["rps"],
-                              unit="events/s", baseline="target", baseline_value=TARGET_RPS,
-                              ratio=one["rps"] / TARGET_RPS,
-                              target=">= 3,000 events/s" if kind == "postgres" else "(information)", met=met,
-                              details={**one, "outbox_rows": outbox, "events": n}))
+        one = _drain(opts, kind, n)
+        met = one["outbox_rows"] == n and (one["rps"] >= TARGET_RPS if kind == "postgres" else True)
+        row = Result(bench="processing", case=f"1 worker, {n:,} backlog", db=kind, value=one["rps"], unit="events/s",
+                     baseline="target", baseline_value=TARGET_RPS, ratio=one["rps"] / TARGET_RPS,
+                     target=">= 3,000 events/s" if kind == "postgres" else "(information)", met=met,
+                     details={**one, "events": n})
+        results.append(row)
         if kind != "postgres":
             continue
-        with database(kind, opts.work_dir) as url:
-            setup_world(url)
-            store_events(url, big)
-            grown = run_workers(opts, url, 1)
-        ratio = grown["rps"] / one["rps"]
-        results.append(Result(bench="processing", case=f"1 worker, {big:,} backlog", db=kind, value=grown["rps"],
-                              unit="events/s", baseline=f"{n:,} backlog", baseline_value=one["rps"], ratio=ratio,
-                              target=">= 0.9x the small backlog", met=ratio >= GROWTH and grown["processed"] == big,
-                              details={**grown, "events": big}))
-        with database(kind, opts.work_dir) as url:
-            setup_world(url)
-            store_history(url, history)
-            store_events(url, n)
-            crowded = run_workers(opts, url, 1)
-        ratio = crowded["rps"] / one["rps"]
-        results.append(Result(bench="processing", case=f"1 worker, {n:,} backlog in a {history:,}-row table",
-                              db=kind, value=crowded["rps"], unit="events/s", baseline="empty table",
-                              baseline_value=one["rps"], ratio=ratio, target=">= 0.9x the empty table",
-                              met=ratio >= GROWTH and crowded["processed"] == n,
-                              details={**crowded, "events": n, "history_rows": history}))
-        with database(kind, opts.work_dir) as url:
-            setup_world(url)
-            store_events(url, n)
-            two = run_workers(opts, url, 2)
-        ratio = two["rps"] / one["rps"]
-        results.append(Result(bench="processing", case="2 workers", db=kind, value=two["rps"], unit="events/s",
-                              baseline="1 worker", baseline_value=one["rps"], ratio=ratio,
-                              target=">= 1.6x one worker", met=ratio >= TWO_WORKERS and two["processed"] == n,
-                              details={**two, "events": n}))
+        grown = _drain(opts, kind, big)
+        crowded = _drain(opts, kind, n, history=history)
+        two = _drain(opts, kind, n, workers=2)
+        again = _drain(opts, kind, n)  # the baseline once more, after the long runs: drift hits both
+        base = (one["rps"] + again["rps"]) / 2
+        row.value, row.ratio = base, base / TARGET_RPS
+        row.met = base >= TARGET_RPS and again["outbox_rows"] == n and one["outbox_rows"] == n
+        row.details.update(runs=2, rps_first=one["rps"], rps_last=again["rps"])
+        label = f"{n:,} backlog (before and after)"
+        for case, report, events, target, wanted in (
+                (f"1 worker, {big:,} backlog", grown, big, ">= 0.9x the small backlog", GROWTH),
+                (f"1 worker, {n:,} backlog in a {history:,}-row table", crowded, n, ">= 0.9x the empty table", GROWTH),
+                ("2 workers", two, n, ">= 1.6x one worker", TWO_WORKERS)):
+            ratio = report["rps"] / base
+            results.append(Result(bench="processing", case=case, db=kind, value=report["rps"], unit="events/s",
+                                  baseline=label, baseline_value=base, ratio=ratio, target=target,
+                                  met=ratio >= wanted and report["processed"] == events,
+                                  details={**report, "events": events}))
     return results
 
 
