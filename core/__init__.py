@@ -2,8 +2,10 @@
 
 Plugin authors import from here only (``from core import hookimpl, IntegrationInfo, ...``), plus
 ``core.testing`` in their tests and ``core.cli`` (``plugin_context``) / ``core.cli.output`` in CLI
-commands; everything else in ``core`` is private and may change. A plugin acts through its
-:class:`IntegrationContext`; :class:`Host` is the host app's API, never handed to a plugin.
+commands. A plugin acts through its :class:`IntegrationContext`; :class:`Host` is the host app's API,
+never handed to a plugin: the host app uses ``core.web.app.create_app`` and the ``Host`` members
+listed in ``core.host.HOST_APP_API`` (docs/host-app.md). Everything else in ``core`` is private and
+may change.
 """
 
 from core.cards import Action, CardDetails, Fact, Link, Row, RowAction, Section, Table, Tone
@@ -57,7 +59,9 @@ from core.models import (
 )
 from core.plugin_services import CatalogueView, MissedEvents
 from core.plugins import load_event_catalogue
+from core.registry import load_registry
 from core.secrets_type import Secret
+from core.settings import Settings
 from core.tenants import TenantLookup
 
 __version__ = "0.1.0"
@@ -125,6 +129,7 @@ __all__ = [
     "Secret",
     "SecretsError",
     "Section",
+    "Settings",
     "StoredEvent",
     "Subscription",
     "Table",
@@ -136,5 +141,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_event_catalogue",
+    "load_registry",
     "require_tenant",
 ]

@@ -12,7 +12,9 @@ Two kinds of hooks:
   sees another integration's calls, so it never needs to check a name.
 * **Broadcast** hooks (``integration_info``, ``event_types``, ``on_domain_event``, ``web_routes``,
   ``dev_servers``, ``cli_commands``) reach every loaded plugin. Host-app hooks (``resolve_tenant``,
-  ``perform_action``) are answered by the first implementation that returns a value.
+  ``perform_action``, ``observe_domain_event``) are the Intellectra host app's, registered with
+  ``host.register_host_app`` (docs/host-app.md); the first two are answered by the first
+  implementation that returns a value.
 
 Plugins never get the ``Host``. Hooks that act for an integration get ``ctx``, a
 :class:`core.IntegrationContext`: the plugin's config, the tenant and connection the call is
@@ -356,7 +358,9 @@ def submit_card_form(
 
     Return a :class:`core.CardFormResult`: a ``message`` saying what happened (shown as the page's
     flash message, or returned as JSON) and, optionally, ``link_url`` and ``link_label`` for where to
-    go next (Stripe: the new offer's checkout link). Parse and check the values yourself where the
+    go next (Stripe: the new offer's checkout link), and ``data``: what you made, as JSON-able facts
+    (ids, URLs) for a host app that submits your form itself and keeps them (Stripe: the offer).
+    Document its keys, they are an API. Parse and check the values yourself where the
     host cannot (a price, a date) and raise :class:`core.ValidationFailed` with a message that names
     the field and says what to enter; raise :class:`core.ActionRequired` (with ``action_url``) when
     the provider needs something from the creator first. Both reach the creator as an error message
@@ -406,4 +410,22 @@ def perform_action(tenant: Tenant, action: str, input: Mapping[str, Any]) -> Map
     describing the result (it is shown to the user, e.g. in the Zap editor), or ``None`` if this
     host does not support ``action`` (the caller answers 501). Raise
     :class:`core.ValidationFailed` for input the host app rejects (unknown course...).
+    """
+
+
+@hookspec
+def observe_domain_event(tenant: Tenant, event: DomainEvent) -> None:
+    """React to a domain event of any tenant, e.g. enroll the buyer of a ``purchase.completed`` (host app).
+
+    Called for the event types the host app named in ``host.register_host_app(hooks, observes={...})``,
+    for every tenant (unlike a plugin's ``on_domain_event``, no connection is needed). ``tenant`` is
+    the tenant the event belongs to; ``event`` is the stored :class:`core.DomainEvent` (``type``,
+    ``version``, ``data`` in the type's versioned schema, ``occurred_at``, ``source``).
+
+    When: in the host's workers, *after* the transaction that wrote the event has committed, with no
+    transaction open: open your own (``with host.engine.begin() as conn``) and emit what you write
+    in it (``host.emit(..., conn=conn)``). If you raise, the error is recorded and you are called
+    again with backoff; after the last attempt the observation is ``failed`` and an operator can
+    replay it. You may see one event more than once: stay idempotent (check whether you already
+    did it, under a unique constraint).
     """

@@ -1,22 +1,30 @@
-"""``Host``: the public API of the Intellectra host app (and of the host's own web layer and CLI).
+"""``Host``: the integration host in one object, for the Intellectra host app, the web layer and the CLI.
 
 Plugins never get it: they get an ``IntegrationContext`` (``core.context``).
 
     host = Host.create()                       # from the environment and registry.toml
+    host.register_host_app(MyHooks(), observes={"purchase.completed"})
     tenant, token = host.tenants.create("Ada's Studio")
-    outcome = host.connect(tenant, "stripe_connect", {"option": "oauth"}, base_url=...)
-    host.emit(tenant.id, "member.created", {...})  # optionally conn=<your transaction>
+    host.emit(tenant.id, "member.created", {...}, conn=conn)  # inside the host app's transaction
+
+The members named in :data:`HOST_APP_API` are the stable host-app API (docs/host-app.md): they keep
+their meaning for every host whose ``HOST_API_VERSION`` has the major version in
+:data:`HOST_APP_API_VERSION`. Everything else on ``Host`` serves the host's own web layer, CLI and
+workers, and may change in any release.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+import pluggy
 from sqlalchemy import Connection as DB
+from sqlalchemy import Engine
 
 from core import card_forms
 from core.apikeys import ApiKeys
@@ -48,6 +56,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("intellectra.host")
 T = TypeVar("T")
 
+HOST_APP_API_VERSION = "2"
+"""The major ``HOST_API_VERSION`` whose releases all keep :data:`HOST_APP_API` as documented."""
+
+HOST_APP_API = (
+    "create",
+    "register_host_app",
+    "engine",
+    "tenants.create",
+    "tenants.get",
+    "tenants.find",
+    "emit",
+    "status",
+    "submit_card_form",
+    "run_workers",
+    "close",
+)
+"""The ``Host`` members a host app may rely on (docs/host-app.md lists the same, a test checks it)."""
+
+HOST_APP_HOOKS = frozenset({"resolve_tenant", "perform_action", "observe_domain_event"})
+"""The hooks a host app implements (``register_host_app``); the others are for integrations."""
+HOST_APP = "host_app"
+
 
 class Host:
     def __init__(self, *, settings: Settings, store: Store, plugins: PluginHost, secrets: SecretBox,
@@ -64,6 +94,8 @@ class Host:
         self.subscriptions = Subscriptions(self)
         self.api_keys = ApiKeys(self)
         self.rate_limits = RateLimits(self)
+        self.host_app_observes: frozenset[str] = frozenset()
+        """The event types the host app's ``observe_domain_event`` is called for (``register_host_app``)."""
 
     @classmethod
     def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,
@@ -168,6 +200,63 @@ class Host:
 
     def __repr__(self) -> str:
         return f"<Host {self.store!r} plugins={[r.name for r in self.plugins.loaded()]}>"
+
+    # ------------------------------------------------------------------ embedding in the host app
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine on the host's database, for the host app's own tables beside the host's.
+
+        ``with host.engine.begin() as conn:`` writes your rows, and ``host.emit(..., conn=conn)`` joins the
+        same transaction. On SQLite its transactions take the write lock when they begin, so your writes
+        never deadlock with the host's workers; on PostgreSQL a connection of your own engine on the same
+        database joins just as well.
+        """
+        return self.store.engine
+
+    def register_host_app(self, hooks: object, *, observes: Iterable[str] = ()) -> None:
+        """Plug the host app's answers in: an object (or module) with ``@hookimpl`` methods among
+        ``resolve_tenant``, ``perform_action`` and ``observe_domain_event``.
+
+        ``observes`` names the domain event types ``observe_domain_event`` is called for (every tenant's,
+        in the workers, after the event's transaction has committed). Call it once, before serving.
+        """
+        if HOST_APP in self.plugins.records:
+            raise ConfigError("A host app is already registered with this host; register one object with all "
+                              "of its hooks.", code="host_app_registered")
+        wanted = set(observes)
+        unknown_types = sorted(t for t in wanted if t not in self.event_types)
+        if unknown_types:
+            raise ConfigError(f"register_host_app(observes=...) names unknown event type(s) "
+                              f"{', '.join(unknown_types)}; the catalogue has {', '.join(self.event_types)}.",
+                              code="host_app_invalid")
+        try:
+            self.plugins.register_builtin(HOST_APP, hooks)
+        except pluggy.PluginValidationError as exc:  # e.g. an argument the hook does not have
+            self.plugins.unregister(HOST_APP)
+            raise ConfigError(f"The host app's hooks do not match their specs: {' '.join(str(exc).split())} "
+                              "(see docs/hooks.md).",
+                              code="host_app_invalid") from exc
+        implemented = {caller.name for caller in self.plugins.pm.get_hookcallers(hooks) or []}
+        problem = ""
+        if implemented - HOST_APP_HOOKS:
+            problem = (f"The host app implements {', '.join(sorted(implemented - HOST_APP_HOOKS))}, which a host "
+                       f"app cannot; its hooks are {', '.join(sorted(HOST_APP_HOOKS))} (integrations are "
+                       "plugins, loaded from registry.toml).")
+        elif wanted and "observe_domain_event" not in implemented:
+            problem = "register_host_app(observes=...) needs an observe_domain_event hook on the host app to call."
+        if problem:
+            self.plugins.unregister(HOST_APP)
+            raise ConfigError(problem, code="host_app_invalid")
+        self.host_app_observes = frozenset(wanted)
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Process inbound events, observers and deliveries until ``stop`` is set.
+
+        For a host app that serves the web app itself: run it beside your server (a mounted ASGI app's
+        lifespan never runs, so ``create_app(run_workers=True)`` cannot start them there). Or run
+        ``intellectra-integrations worker`` processes instead.
+        """
+        await self.pipeline.run_workers(stop)
 
     # ------------------------------------------------------------------ the host app's verbs
     def connect(self, tenant: Tenant, integration: str, form: Mapping[str, str] | None = None, *,

@@ -121,11 +121,17 @@ class CardForm:
 
 @attrs.frozen(kw_only=True)
 class CardFormResult:
-    """What ``submit_card_form`` returns: a ``message`` for the creator and, optionally, a link to follow."""
+    """What ``submit_card_form`` returns: a ``message`` for the creator and, optionally, a link to follow.
+
+    ``data`` describes what the form made, as JSON-able facts (the new offer's id and checkout link),
+    for a host app that submits the form itself (``host.submit_card_form``) and keeps them; the
+    settings page shows only the message and the link.
+    """
 
     message: str
     link_url: str | None = None
     link_label: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 def _capabilities(values: Iterable[Capability]) -> frozenset[Capability]:

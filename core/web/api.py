@@ -15,6 +15,8 @@ from core.converter import converter
 from core.errors import IntellectraError, ValidationFailed
 from core.web.identity import base_url_of, host_of, require_tenant
 from core.web.serialize import connection_json, integration_json
+from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
+from core.web.session import own_session
 
 FLASH_KEY = "flash"
 CANCELLED = "access_denied"
@@ -92,8 +94,8 @@ async def callback(request: Request) -> Response:
 def _back_to_settings(request: Request, kind: str, message: str, *, code: str, status: int = 400,
                       integration: str = "") -> Response:
     """The outcome as a flash in the integration's card (JSON for clients that ask for it)."""
-    if "session" in request.scope:
-        request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
+    if SESSION_SCOPE_KEY in request.scope:
+        own_session(request)[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration}
     wants_json = "application/json" in request.headers.get("accept", "")
     if wants_json:
         status = 200 if kind in ("success", "warning") else status

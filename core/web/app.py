@@ -1,6 +1,8 @@
-"""The ASGI app factory. The host app can mount the result under its own prefix:
+"""The ASGI app factory. The host app mounts the result under its own prefix, in its own layout:
 
-    app.mount("/integrations-host", create_app(host))
+    Mount("/integrations", create_app(host, layout=my_layout, sign_in_url="/login"))
+
+(docs/host-app.md).
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Route
 
 from core.host import Host
 from core.web import api, tenant_api
 from core.web.csrf import CsrfMiddleware
+from core.web.embedding import EmbeddedPage, PageLayout
 from core.web.errors import EXCEPTION_HANDLERS
 from core.web.health import healthz
 from core.web.identity import session_secret
 from core.web.limits import BodySizeLimit, RejectNul
 from core.web.metrics import metrics
+from core.web.session import OwnSessionMiddleware
 from core.web.webhooks import receive_webhook
 
 log = logging.getLogger("intellectra.web")
+
+__all__ = ["EmbeddedPage", "PageLayout", "create_app"]
 
 
 def plugin_routes(host: Host) -> list[BaseRoute]:
@@ -45,13 +50,13 @@ def plugin_routes(host: Host) -> list[BaseRoute]:
     return routes
 
 
-def extra_routes(host: Host) -> list[BaseRoute]:
+def extra_routes(host: Host, *, own_sign_in: bool = True) -> list[BaseRoute]:
     """Routes from optional core modules (the settings page, OpenAPI) when present."""
     routes: list[BaseRoute] = []
     with contextlib.suppress(ImportError):
         from core.web.pages import page_routes
 
-        routes.extend(page_routes(host))
+        routes.extend(page_routes(host, own_sign_in=own_sign_in))
     with contextlib.suppress(ImportError):
         from core.web.openapi import openapi_routes
 
@@ -59,8 +64,15 @@ def extra_routes(host: Host) -> list[BaseRoute]:
     return routes
 
 
-def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRoute] = ()) -> Starlette:
-    """Build the web app for ``host``. With ``run_workers`` the event pipeline's workers run in it."""
+def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRoute] = (),
+               layout: PageLayout | None = None, sign_in_url: str | None = None) -> Starlette:
+    """Build the web app for ``host``. With ``run_workers`` the event pipeline's workers run in it
+    (only when it is the outermost app: a mounted app's lifespan never runs; see ``Host.run_workers``).
+
+    A host app that mounts it passes ``layout``, which puts each page (an :class:`EmbeddedPage`) into
+    the host app's own layout, and ``sign_in_url``, where a browser without a tenant is sent (with
+    ``?next=`` the page it asked for) instead of this app's own sign-in page, which then does not exist.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -82,18 +94,20 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         Route("/webhooks/{name}", receive_webhook, methods=["POST"]),
         *api.ROUTES,
         *tenant_api.ROUTES,
-        *extra_routes(host),
+        *extra_routes(host, own_sign_in=sign_in_url is None),
         *plugin_routes(host),
         *extra,
     ]
     middleware = [
         Middleware(RejectNul),
         Middleware(BodySizeLimit, max_bytes=host.settings.max_body_bytes),
-        Middleware(SessionMiddleware, secret_key=session_secret(host), session_cookie="intellectra_session",
-                   same_site="lax", https_only=host.settings.public_url.startswith("https://")),
+        Middleware(OwnSessionMiddleware, secret_key=session_secret(host),
+                   https_only=host.settings.public_url.startswith("https://")),
         Middleware(CsrfMiddleware),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)
     app.state.host = host
+    app.state.layout = layout
+    app.state.sign_in_url = sign_in_url
     return app

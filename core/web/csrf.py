@@ -6,7 +6,7 @@ page cannot read: the ``csrf_token`` form field or the ``X-CSRF-Token`` header. 
 their own credential (``Authorization: Bearer``, ``X-API-Key``) are not ambient and are exempt, and
 so are provider webhooks (``/webhooks/...``), which are verified by signature.
 
-The token is random per session (``secrets``), kept in the signed session cookie, compared in
+The token is random per session (``secrets``), kept in the app's own signed session cookie, compared in
 constant time, and replaced at sign-in and sign-out.
 """
 
@@ -20,6 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.web.session import COOKIE, own_session
+from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
+
 SESSION_KEY = "csrf"
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
@@ -27,7 +30,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 EXEMPT_PREFIXES = ("/webhooks/",)
 OWN_CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
-SESSION_COOKIE = "intellectra_session"
+SESSION_COOKIE = COOKIE
 
 FAILED_MESSAGE = ("This request was refused because its security token is missing or out of date "
                   "(CSRF protection). Reload the page and try again; API clients send the token from "
@@ -36,16 +39,17 @@ FAILED_MESSAGE = ("This request was refused because its security token is missin
 
 def csrf_token(request: Request) -> str:
     """The session's token (created on first use); templates put it in every form."""
-    token = request.session.get(SESSION_KEY)
+    session = own_session(request)
+    token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         token = secrets.token_urlsafe(32)
-        request.session[SESSION_KEY] = token
+        session[SESSION_KEY] = token
     return token
 
 
 def rotate(request: Request) -> str:
     """Replace the token (at sign-in and sign-out, so a token never outlives the identity it guarded)."""
-    request.session.pop(SESSION_KEY, None)
+    own_session(request).pop(SESSION_KEY, None)
     return csrf_token(request)
 
 
@@ -92,7 +96,7 @@ class CsrfMiddleware:
         if not needs_check(scope):
             await self.app(scope, receive, send)
             return
-        expected = scope.get("session", {}).get(SESSION_KEY)
+        expected = scope.get(SESSION_SCOPE_KEY, {}).get(SESSION_KEY)
         presented_header = _header(scope.get("headers", []), HEADER.encode())
         if presented_header is not None:
             ok = token_matches(expected, presented_header.decode("latin-1"))

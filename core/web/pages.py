@@ -25,6 +25,7 @@ from core.models import ApiKey, Tenant
 from core.plugins import PluginRecord
 from core.web.api import FLASH_KEY
 from core.web.identity import base_url_of, current_tenant, host_of
+from core.web.session import own_session
 from core.web.settings_view import DETAILS_HOOK, Details, build_view, details_unavailable, plugin_details, wants_details
 from core.web.signin import SETTINGS_PATH, login_url, signin_routes
 from core.web.templating import STATIC_DIR, STATIC_PREFIX, render, root_path
@@ -57,14 +58,14 @@ def flash(request: Request, kind: str, message: str, *, code: str = "", integrat
     form ``form`` or its table section ``section``; ``field`` is the input that was wrong. Optionally
     a link to follow, and (after a card form failed) the non-secret ``values`` to fill its fields with
     again. The headline follows ``code`` unless given."""
-    request.session[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration,
+    own_session(request)[FLASH_KEY] = {"kind": kind, "message": message, "code": code, "integration": integration,
                                   "headline": headline,
                                   "link_url": link_url or "", "link_label": link_label or "", "form": form,
                                   "values": dict(values or {}), "field": field, "section": section}
 
 
 def pop_flash(request: Request) -> dict[str, Any] | None:
-    raw = request.session.pop(FLASH_KEY, None)
+    raw = own_session(request).pop(FLASH_KEY, None)
     if not isinstance(raw, dict) or not raw.get("message"):
         return None
     kind = raw.get("kind") if raw.get("kind") in KIND_HEADLINES else "info"
@@ -321,12 +322,13 @@ def _route(path: str, handler: Handler, method: str) -> Route:
     return Route(path, signed_in(handler), methods=[method])
 
 
-def page_routes(host: Any) -> list[BaseRoute]:
-    """The page, its form posts, sign-in, and the static files (registered by ``create_app``)."""
+def page_routes(host: Any, *, own_sign_in: bool = True) -> list[BaseRoute]:
+    """The page, its form posts, sign-in (unless the host app signs people in), and the static files
+    (registered by ``create_app``)."""
     base = SETTINGS_PATH
     return [
         Route("/", home, methods=["GET"], include_in_schema=False),
-        *signin_routes(),
+        *(signin_routes() if own_sign_in else []),
         _route(base, show_settings, "GET"),
         _route(f"{base}/deliveries/{{id}}/retry", retry, "POST"),
         _route(f"{base}/{{name}}/connect", connect, "POST"),

@@ -20,6 +20,7 @@ from core.builtins import SESSION_TENANT_KEY
 from core.models import Tenant
 from core.web.csrf import rotate
 from core.web.identity import host_of
+from core.web.session import own_session
 from core.web.templating import render, root_path
 
 SETTINGS_PATH = "/settings/integrations"
@@ -34,6 +35,12 @@ def safe_next(value: str | None) -> str:
 
 
 def login_url(request: Request) -> str:
+    """Where a browser without a tenant signs in: the host app's sign-in page (``create_app(sign_in_url=...)``,
+    told the whole path to come back to), else ours (told the path inside this app)."""
+    host_app_sign_in: str | None = getattr(request.app.state, "sign_in_url", None)
+    if host_app_sign_in is not None:
+        separator = "&" if "?" in host_app_sign_in else "?"
+        return f"{host_app_sign_in}{separator}{urlencode({'next': request.url.path})}"
     return f"{root_path(request)}/login?{urlencode({'next': request.url.path.removeprefix(root_path(request))})}"
 
 
@@ -72,15 +79,16 @@ async def do_login(request: Request) -> Response:
         return await login_page(request, error="That token (or demo site) is not known here. Check you copied the "
                                                "whole token printed by `intellectra-integrations tenants create`.",
                                 status_code=400)
-    request.session.clear()  # a fresh session: nothing from before sign-in carries over (session fixation)
-    request.session[SESSION_TENANT_KEY] = tenant.id
+    session = own_session(request)
+    session.clear()  # a fresh session: nothing from before sign-in carries over (session fixation)
+    session[SESSION_TENANT_KEY] = tenant.id
     rotate(request)
     destination = safe_next(str(form.get("next") or ""))
     return RedirectResponse(f"{root_path(request)}{destination}", status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    request.session.clear()
+    own_session(request).clear()
     rotate(request)
     return RedirectResponse(f"{root_path(request)}/login", status_code=303)
 

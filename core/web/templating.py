@@ -2,7 +2,8 @@
 
 Templates get ``csrf_token`` (put it in every form), ``url(path)`` (prefixes the path the host app
 mounted us under) and ``static(name)``. Pages are never cached (they can show a key once) and may
-not be framed.
+not be framed. With a host app's ``layout`` (``core.web.embedding``) a page is rendered ``embedded``:
+``base.html`` then leaves out its own chrome and the layout wraps the content.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from core.web.csrf import csrf_token
+from core.web.embedding import EmbeddedPage, PageLayout
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -65,17 +68,7 @@ def root_path(request: Request) -> str:
 
 def render(request: Request, name: str, context: Mapping[str, Any] | None = None, *,
            status_code: int = 200) -> HTMLResponse:
-    root = root_path(request)
-    full = {
-        "csrf_token": csrf_token(request),
-        "url": lambda path: f"{root}{path}",
-        "static": lambda file: f"{root}{STATIC_PREFIX}/{file}",
-        "tenant": None,
-        **(context or {}),
-    }
-    response = templates.TemplateResponse(request, name, full, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    return _respond(request, templates, name, context, status_code)
 
 
 @functools.cache
@@ -89,18 +82,44 @@ def _plugin_templates(directory: Path) -> Jinja2Templates:
 def render_plugin_page(request: Request, directory: Path, name: str, context: Mapping[str, Any] | None = None, *,
                        status_code: int = 200) -> HTMLResponse:
     """A plugin's page (``directory``/``name``), rendered like the host's own: same helpers
-    (``csrf_token``, ``url``, ``static``), same safe headers, and ``base.html`` to extend."""
+    (``csrf_token``, ``url``, ``static``), same safe headers, ``base.html`` to extend, and the host
+    app's layout around it when there is one."""
+    return _respond(request, _plugin_templates(directory.resolve()), name, context, status_code)
+
+
+def _respond(request: Request, source: Jinja2Templates, name: str, context: Mapping[str, Any] | None,
+             status_code: int) -> HTMLResponse:
     root = root_path(request)
+    layout: PageLayout | None = getattr(request.app.state, "layout", None)
     full = {
         "csrf_token": csrf_token(request),
         "url": lambda path: f"{root}{path}",
         "static": lambda file: f"{root}{STATIC_PREFIX}/{file}",
         "tenant": None,
+        "embedded": layout is not None,
+        "own_sign_in": getattr(request.app.state, "sign_in_url", None) is None,
         **(context or {}),
     }
-    response = _plugin_templates(directory.resolve()).TemplateResponse(request, name, full, status_code=status_code)
+    response: HTMLResponse
+    if layout is None:
+        response = source.TemplateResponse(request, name, full, status_code=status_code)
+    else:
+        page = embedded_page(source, request, name, full, status_code)
+        response = HTMLResponse(layout(request, page), status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def embedded_page(source: Jinja2Templates, request: Request, name: str, context: Mapping[str, Any],
+                  status_code: int) -> EmbeddedPage:
+    """The page in parts for a host app's layout: its title block, what its head needs, its content."""
+    variables = {"request": request, **context}
+    template = source.env.get_template(name)
+    title_block = template.blocks.get("title")
+    title = "".join(title_block(template.new_context(variables))) if title_block else "Integrations"
+    return EmbeddedPage(title=Markup(title).unescape(), status_code=status_code,
+                        head=Markup(templates.env.get_template("_head.html").render(variables)),
+                        body=Markup(template.render(variables)))
 
 
 def render_error_page(request: Request, *, status_code: int, title: str, message: str) -> HTMLResponse:

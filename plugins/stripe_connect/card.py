@@ -50,4 +50,5 @@ def submit(ctx: IntegrationContext, form_name: str, values: Mapping[str, str]) -
     if form_name != CREATE_OFFER:  # the host only passes declared forms; this guards a stale declaration
         raise NotFound(f"Stripe has no form named {form_name!r}.", code="card_form_not_found")
     offer = create_offer(ctx, offer_request(values))
-    return CardFormResult(message=describe(offer), link_url=offer.checkout_url, link_label="Open its checkout page")
+    return CardFormResult(message=describe(offer), link_url=offer.checkout_url, link_label="Open its checkout page",
+                          data=offer.to_json())

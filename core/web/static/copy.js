@@ -24,7 +24,7 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
-  var main = document.querySelector("main[data-canonical-url]");
+  var main = document.querySelector("[data-canonical-url]");
   if (main && window.history && window.location.pathname !== main.getAttribute("data-canonical-url")) {
     window.history.replaceState(null, "", main.getAttribute("data-canonical-url"));
   }

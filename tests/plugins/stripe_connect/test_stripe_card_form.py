@@ -162,6 +162,18 @@ def test_the_tenant_api_submits_the_same_form(stripe_world: StripeWorld) -> None
     assert result["link_url"].startswith(f"{stripe_world.host_url}/api/{NAME}/checkout/{site.tenant.id}/price_")
 
 
+def test_the_form_says_what_it_made_for_a_host_app_that_keeps_the_offer(stripe_world: StripeWorld) -> None:
+    site, _ = stripe_world.connected_site()
+
+    result = site.api.post(f"/api/integrations/{NAME}/forms/create_offer", json=OFFER).json()["result"]
+
+    offer = result["data"]
+    assert offer["id"].startswith("price_") and offer["id"] == offer["price_id"]
+    assert offer["checkout_url"] == result["link_url"]
+    assert (offer["title"], offer["kind"], offer["amount"], offer["currency"]) == (
+        OFFER["title"], OFFER["kind"], 4990, OFFER["currency"])
+
+
 def test_the_forms_kinds_are_the_offers_kinds() -> None:
     assert [c.value for c in KIND_CHOICES] == list(KINDS)
 
