@@ -25,6 +25,7 @@ from core.converter import converter
 from core.events import NewDomainEvent
 from core.ids import new_id
 from core.models import ConnectionState, DomainEvent, Subscription
+from core.plugins import HOST_APP
 from core.store.tables import connections, deliveries, domain_events, observations, subscriptions
 
 if TYPE_CHECKING:
@@ -156,16 +157,20 @@ class DomainEvents:
         return rows
 
     def observers_of(self, event_types: builtins.set[str]) -> dict[str, frozenset[str]]:
-        """``{plugin: the types it observes}`` for loaded plugins that observe any of ``event_types``."""
+        """``{observer: the types it observes}`` for loaded plugins, and the host app (``HOST_APP``), that
+        observe any of ``event_types``."""
         found: dict[str, frozenset[str]] = {}
         for record in self.host.plugins.loaded():
             if (record.info is not None and record.info.observes & event_types
                     and self.host.plugins.implements(record.name, "on_domain_event")):
                 found[record.name] = record.info.observes
+        if self.host.plugins.host_app_observes & event_types:
+            found[HOST_APP] = self.host.plugins.host_app_observes
         return found
 
     def _observations(self, c: DB, events: Sequence[DomainEvent]) -> builtins.list[dict[str, Any]]:
-        """One pending observation per (event, observing plugin with an active connection of its tenant).
+        """One pending observation per (event, observing plugin with an active connection of its tenant),
+        and one per event the host app observes (every tenant's: it needs no connection).
 
         Which connections are active is decided now, in the event's transaction; the worker checks
         again before it calls the plugin (a connection may be gone by then).
@@ -173,16 +178,17 @@ class DomainEvents:
         observers = self.observers_of({e.type for e in events})
         if not observers:
             return []
+        plugins = [name for name in observers if name != HOST_APP]
         active = {(row.tenant_id, row.integration) for row in c.execute(
             select(connections.c.tenant_id, connections.c.integration).where(
                 connections.c.tenant_id.in_({e.tenant_id for e in events}),
-                connections.c.integration.in_(list(observers)), connections.c.state.not_in(INACTIVE)))}
+                connections.c.integration.in_(plugins), connections.c.state.not_in(INACTIVE)))} if plugins else set()
         now = self.host.clock.now()
         return [dict(id=new_id("obs"), domain_event_id=event.id, tenant_id=event.tenant_id, integration=name,
                      event_type=event.type, status="pending", attempts=0, claims=0, next_attempt_at=now,
                      created_at=now)
                 for event in events for name, types in observers.items()
-                if event.type in types and (event.tenant_id, name) in active]
+                if event.type in types and (name == HOST_APP or (event.tenant_id, name) in active)]
 
     def list(self, tenant_id: str, *, event_type: str | None = None, limit: int = 50) -> list[DomainEvent]:
         stmt = (select(domain_events).where(domain_events.c.tenant_id == tenant_id)

@@ -424,8 +424,9 @@ def observe_domain_event(tenant: Tenant, event: DomainEvent) -> None:
 
     When: in the host's workers, *after* the transaction that wrote the event has committed, with no
     transaction open: open your own (``with host.engine.begin() as conn``) and emit what you write
-    in it (``host.emit(..., conn=conn)``). If you raise, the error is recorded and you are called
-    again with backoff; after the last attempt the observation is ``failed`` and an operator can
-    replay it. You may see one event more than once: stay idempotent (check whether you already
-    did it, under a unique constraint).
+    in it (``host.emit(..., conn=conn)``). If you raise, the error is recorded (on the observation,
+    listed by ``intellectra-integrations observations list`` as integration ``(host app)``) and you
+    are called again with backoff; after the last attempt the observation is ``failed`` and an
+    operator can replay it (``observations replay``). You may see one event more than once: stay
+    idempotent (check whether you already did it, under a unique constraint).
     """

@@ -22,7 +22,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-import pluggy
 from sqlalchemy import Connection as DB
 from sqlalchemy import Engine
 
@@ -74,9 +73,6 @@ HOST_APP_API = (
 )
 """The ``Host`` members a host app may rely on (docs/host-app.md lists the same, a test checks it)."""
 
-HOST_APP_HOOKS = frozenset({"resolve_tenant", "perform_action", "observe_domain_event"})
-"""The hooks a host app implements (``register_host_app``); the others are for integrations."""
-HOST_APP = "host_app"
 
 
 class Host:
@@ -94,8 +90,6 @@ class Host:
         self.subscriptions = Subscriptions(self)
         self.api_keys = ApiKeys(self)
         self.rate_limits = RateLimits(self)
-        self.host_app_observes: frozenset[str] = frozenset()
-        """The event types the host app's ``observe_domain_event`` is called for (``register_host_app``)."""
 
     @classmethod
     def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,
@@ -220,34 +214,7 @@ class Host:
         ``observes`` names the domain event types ``observe_domain_event`` is called for (every tenant's,
         in the workers, after the event's transaction has committed). Call it once, before serving.
         """
-        if HOST_APP in self.plugins.records:
-            raise ConfigError("A host app is already registered with this host; register one object with all "
-                              "of its hooks.", code="host_app_registered")
-        wanted = set(observes)
-        unknown_types = sorted(t for t in wanted if t not in self.event_types)
-        if unknown_types:
-            raise ConfigError(f"register_host_app(observes=...) names unknown event type(s) "
-                              f"{', '.join(unknown_types)}; the catalogue has {', '.join(self.event_types)}.",
-                              code="host_app_invalid")
-        try:
-            self.plugins.register_builtin(HOST_APP, hooks)
-        except pluggy.PluginValidationError as exc:  # e.g. an argument the hook does not have
-            self.plugins.unregister(HOST_APP)
-            raise ConfigError(f"The host app's hooks do not match their specs: {' '.join(str(exc).split())} "
-                              "(see docs/hooks.md).",
-                              code="host_app_invalid") from exc
-        implemented = {caller.name for caller in self.plugins.pm.get_hookcallers(hooks) or []}
-        problem = ""
-        if implemented - HOST_APP_HOOKS:
-            problem = (f"The host app implements {', '.join(sorted(implemented - HOST_APP_HOOKS))}, which a host "
-                       f"app cannot; its hooks are {', '.join(sorted(HOST_APP_HOOKS))} (integrations are "
-                       "plugins, loaded from registry.toml).")
-        elif wanted and "observe_domain_event" not in implemented:
-            problem = "register_host_app(observes=...) needs an observe_domain_event hook on the host app to call."
-        if problem:
-            self.plugins.unregister(HOST_APP)
-            raise ConfigError(problem, code="host_app_invalid")
-        self.host_app_observes = frozenset(wanted)
+        self.plugins.register_host_app(hooks, observes=observes)
 
     async def run_workers(self, stop: asyncio.Event) -> None:
         """Process inbound events, observers and deliveries until ``stop`` is set.

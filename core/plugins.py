@@ -39,8 +39,12 @@ from core.secrets_type import Secret
 log = logging.getLogger("intellectra.plugins")
 ENTRY_POINT_GROUP = "intellectra.integrations"
 MAX_RECORDED_ERRORS = 20
-HOST_APP_LANE = "(host app)"
-"""The lane of the host app's own hooks (``resolve_tenant``, ``perform_action``); no plugin name looks like it."""
+HOST_APP = "(host app)"
+"""The host app's name wherever it is recorded: its hooks' registration, its observations, its thread
+lane. No plugin name looks like it."""
+HOST_APP_LANE = HOST_APP
+HOST_APP_HOOKS = frozenset({"resolve_tenant", "perform_action", "observe_domain_event"})
+"""The hooks a host app implements (``Host.register_host_app``); the others are integrations'."""
 
 
 class PluginState(enum.StrEnum):
@@ -129,6 +133,8 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.catalogue = EventCatalogue()
+        self.host_app_observes: frozenset[str] = frozenset()
+        """The event types the host app's ``observe_domain_event`` is called for (``register_host_app``)."""
         """The deployment's domain event types: core's, then each loaded plugin's (``event_types``)."""
         self._callers: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -252,6 +258,49 @@ class PluginHost:
         self._invalidate()
         self.records[name] = PluginRecord(name=name, source="builtin", state=PluginState.LOADED, builtin=True,
                                           plugin=plugin)
+
+    def register_host_app(self, hooks: object, *, observes: Iterable[str] = ()) -> None:
+        """The host app's hooks (``Host.register_host_app``), checked before anything relies on them."""
+        if HOST_APP in self.records:
+            raise ConfigError("A host app is already registered with this host; register one object with all "
+                              "of its hooks.", code="host_app_registered")
+        wanted = frozenset(observes)
+        unknown_types = sorted(t for t in wanted if t not in self.catalogue)
+        if unknown_types:
+            raise ConfigError(f"register_host_app(observes=...) names unknown event type(s) "
+                              f"{', '.join(unknown_types)}; the catalogue has {', '.join(self.catalogue)}.",
+                              code="host_app_invalid")
+        try:
+            self.register_builtin(HOST_APP, hooks)
+        except pluggy.PluginValidationError as exc:  # e.g. an argument the hook does not have
+            self.unregister(HOST_APP)
+            raise ConfigError(f"The host app's hooks do not match their specs: {' '.join(str(exc).split())} "
+                              "(see docs/hooks.md).", code="host_app_invalid") from exc
+        implemented = {caller.name for caller in self.pm.get_hookcallers(hooks) or []}
+        problem = ""
+        if implemented - HOST_APP_HOOKS:
+            problem = (f"The host app implements {', '.join(sorted(implemented - HOST_APP_HOOKS))}, which a host "
+                       f"app cannot; its hooks are {', '.join(sorted(HOST_APP_HOOKS))} (integrations are "
+                       "plugins, loaded from registry.toml).")
+        elif wanted and "observe_domain_event" not in implemented:
+            problem = "register_host_app(observes=...) needs an observe_domain_event hook on the host app to call."
+        if problem:
+            self.unregister(HOST_APP)
+            raise ConfigError(problem, code="host_app_invalid")
+        self.host_app_observes = wanted
+
+    def call_host_app(self, hook: str, **kwargs: Any) -> Any:
+        """Call the host app's own ``hook`` (never a plugin's implementation of it); failures are recorded
+        against the host app (``plugins list``) and raised."""
+        record = self.records[HOST_APP]
+        try:
+            results = self._caller(HOST_APP, hook)(**kwargs)
+        except IntellectraError as exc:
+            self.record_runtime_error(record, hook, exc)
+            raise
+        except Exception as exc:
+            raise self.record_runtime_error(record, hook, exc) from exc
+        return results[0] if results else None
 
     def unregister(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)

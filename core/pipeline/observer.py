@@ -38,6 +38,7 @@ from core.models import Connection, DomainEvent, Tenant
 from core.pipeline.claims import claim_due, new_worker_id, still_ours
 from core.pipeline.leases import LeaseKeeper
 from core.pipeline.processor import MAX_ERROR, describe
+from core.plugins import HOST_APP
 from core.redact import redact
 from core.store.tables import connections, deliveries, domain_events, observations, tenants
 from core.telemetry import traced_observation
@@ -138,6 +139,8 @@ class Observer:
     def claim(self, limit: int | None = None) -> list[Claimed]:
         config = self.pipeline.config
         names = [r.name for r in self.host.plugins.loaded() if self.host.plugins.implements(r.name, "on_domain_event")]
+        if self.host.plugins.host_app_observes:
+            names.append(HOST_APP)
         if not names:  # nothing here observes: no need to ask the database (an idle loop asks often)
             return []
         engine = self.host.store.engine
@@ -205,6 +208,8 @@ class Observer:
         done = Outcome(observation=observation, outcome=OBSERVED, event=event, connection=connection)
         if event is None or tenant is None:
             return attrs.evolve(done, outcome=SKIPPED, error="The domain event (or its tenant) no longer exists.")
+        if observation.integration == HOST_APP:
+            return self._tell_host_app(done, event, tenant)
         if connection is None or not connection.is_active:
             state = connection.state.value if connection is not None else "gone"
             return attrs.evolve(done, outcome=SKIPPED, error=(
@@ -222,6 +227,17 @@ class Observer:
         except Exception as exc:
             return self._failure(attrs.evolve(done, ran=True), describe(exc))
         return attrs.evolve(done, ran=True, effects=ctx.effects)
+
+    def _tell_host_app(self, done: Outcome, event: DomainEvent, tenant: Tenant) -> Outcome:
+        """The host app's ``observe_domain_event``: every tenant's events of the types it observes, no
+        connection needed; it writes what it does itself, in its own transactions (no effects to apply)."""
+        if event.type not in self.host.plugins.host_app_observes:
+            return attrs.evolve(done, outcome=SKIPPED, error=f"The host app no longer observes {event.type}.")
+        try:
+            self.host.plugins.call_host_app("observe_domain_event", tenant=tenant, event=event)
+        except Exception as exc:
+            return self._failure(attrs.evolve(done, ran=True), describe(exc))
+        return attrs.evolve(done, ran=True)
 
     def _failure(self, outcome: Outcome, error: str) -> Outcome:
         final = outcome.observation.attempts >= self.pipeline.config.max_attempts

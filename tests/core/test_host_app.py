@@ -17,7 +17,8 @@ from starlette.routing import Route
 
 from core import ConfigError, Host, Tenant, ValidationFailed, hookimpl
 from core.host import HOST_APP_API, HOST_APP_API_VERSION
-from core.models import HOST_API_VERSION
+from core.models import HOST_API_VERSION, ObservationStatus
+from core.plugins import HOST_APP
 
 own = MetaData()
 orders = Table("test_host_app_orders", own, Column("id", String(40), primary_key=True))
@@ -73,12 +74,103 @@ class ImpostorHooks:
 
 
 class Watcher:
+    """A host app that reacts to purchases: records what it saw."""
+
     def __init__(self) -> None:
-        self.seen: list[str] = []
+        self.seen: list[tuple[str, str, str]] = []
+        self.fail_with: Exception | None = None
 
     @hookimpl
     def observe_domain_event(self, tenant: Tenant, event: Any) -> None:
-        self.seen.append(event.type)
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.seen.append((tenant.id, event.type, event.data["buyer_email"]))
+
+
+PURCHASE = {"offer_id": "price_1", "offer_title": "Watercolour basics", "buyer_email": "buyer@example.com",
+            "amount": 4900, "currency": "usd", "provider": "stripe"}
+
+
+def observations(host: Host, **where: Any) -> list[Any]:
+    return host.pipeline.list_observations(limit=100, **where)
+
+
+def test_the_host_app_observes_every_tenants_events_of_its_types_after_the_commit(host, tenant):
+    watcher = Watcher()
+    host.register_host_app(watcher, observes={"purchase.completed"})
+    other, _ = host.tenants.create("Grace's Academy")  # neither tenant has any connection
+
+    host.emit(tenant.id, "purchase.completed", PURCHASE)
+    host.emit(other.id, "purchase.completed", {**PURCHASE, "buyer_email": "b2@example.com"})
+    host.emit(tenant.id, "member.created", {"member_id": "m1", "email": "m@example.com"})  # not observed
+
+    assert watcher.seen == [], "nothing of the host app's runs while an event is written"
+    assert [o.integration for o in observations(host)] == [HOST_APP, HOST_APP]
+    report = host.pipeline.observer.drain()
+
+    assert (report.claimed, report.observed) == (2, 2)
+    assert sorted(watcher.seen) == sorted([(tenant.id, "purchase.completed", "buyer@example.com"),
+                                           (other.id, "purchase.completed", "b2@example.com")])
+    assert {o.status for o in observations(host)} == {ObservationStatus.OBSERVED}
+
+
+def test_an_event_the_host_app_rolled_back_is_never_observed(host, tenant):
+    watcher = Watcher()
+    host.register_host_app(watcher, observes={"purchase.completed"})
+
+    with pytest.raises(RuntimeError), host.engine.begin() as conn:
+        host.emit(tenant.id, "purchase.completed", PURCHASE, conn=conn)
+        raise RuntimeError("rolled back")
+
+    assert observations(host) == [] and host.pipeline.observer.drain().claimed == 0
+
+
+def test_a_failing_host_app_observer_is_retried_then_failed_then_replayed(host, tenant, clock):
+    watcher = Watcher()
+    host.register_host_app(watcher, observes={"purchase.completed"})
+    host.pipeline.configure(max_attempts=2, retry_base_seconds=10)
+    watcher.fail_with = RuntimeError("the enrollment service is down")
+    host.emit(tenant.id, "purchase.completed", PURCHASE)
+
+    assert host.pipeline.observer.drain().retried == 1
+    clock.advance(30)
+    assert host.pipeline.observer.drain().failed == 1
+    (failed,) = observations(host, status="failed")
+    assert failed.attempts == 2 and "the enrollment service is down" in (failed.last_error or "")
+    assert any("the enrollment service is down" in e for e in host.plugins.records[HOST_APP].runtime_errors)
+
+    watcher.fail_with = None
+    host.pipeline.replay_observation(failed.id)
+
+    assert host.pipeline.observer.drain().observed == 1
+    assert watcher.seen == [(tenant.id, "purchase.completed", "buyer@example.com")]
+
+
+def test_a_plugin_that_implements_the_host_apps_observer_is_not_called_for_it(make_host):
+    class Meddler:
+        def __init__(self) -> None:
+            self.called = False
+
+        @hookimpl
+        def integration_info(self) -> Any:
+            from core import IntegrationInfo
+
+            return IntegrationInfo(name="meddler", title="Meddler", description="Observes what is not its own.")
+
+        @hookimpl
+        def observe_domain_event(self, tenant: Tenant, event: Any) -> None:
+            self.called = True
+
+    meddler = Meddler()
+    host = make_host(plugins={"meddler": meddler})
+    tenant, _ = host.tenants.create("Ada's Studio")
+    watcher = Watcher()
+    host.register_host_app(watcher, observes={"purchase.completed"})
+
+    host.emit(tenant.id, "purchase.completed", PURCHASE)
+    host.pipeline.observer.drain()
+
+    assert len(watcher.seen) == 1 and meddler.called is False
 
 
 @pytest.mark.parametrize(("hooks", "observes", "complaint"), [
@@ -94,7 +186,7 @@ def test_host_app_hooks_that_cannot_work_are_refused_saying_why(host, hooks, obs
 
     assert complaint in refused.value.message
     assert refused.value.code == "host_app_invalid"
-    assert "host_app" not in host.plugins.records
+    assert HOST_APP not in host.plugins.records
 
 
 def test_a_hook_with_an_argument_the_spec_lacks_is_refused_naming_it(host):
