@@ -193,7 +193,7 @@ def test_the_tenant_api_lists_the_forms_and_submits_them(site: Site):
     assert done.status_code == 200
     assert done.json() == {"result": {"message": "Payment link for 7 USD created.",
                                       "link_url": f"{PAYMENT_LINKS}/acct_acct/7",
-                                      "link_label": "Open the payment link"}}
+                                      "link_label": "Open the payment link", "data": {}}}
 
 
 @pytest.mark.parametrize(("who", "body", "status", "code"), [

@@ -122,7 +122,7 @@ def test_a_form_post_under_the_prefix_is_checked_and_answered_with_a_flash_in_th
 
     assert refused.status_code == 403
     assert "This form has expired" in refused.text and 'id="host-app-nav"' in refused.text
-    assert posted.headers["location"] == f"{PAGE}#demopay"
+    assert posted.headers["location"] == f"{PAGE}#flash"
     assert "Demo Pay is connected." in back.text
 
 
