@@ -36,10 +36,12 @@ async def me(request: Request, caller: Caller, api: ZapierApi) -> Response:
 
 
 async def subscribe(request: Request, caller: Caller, api: ZapierApi) -> Response:
+    """The new hook with its Standard Webhooks signing secret: shown here once (stored encrypted, never
+    listed), so the target can verify ``webhook-signature`` on every delivery."""
     hook = structure(await json_object(request), HookRequest, what="subscription")
-    sub, _secret = await caller.ctx.run_in_threadpool(caller.ctx.subscriptions.subscribe, event_type=hook.event,
-                                                      target_url=hook.target_url, filters=hook.filters)
-    return JSONResponse(hook_json(sub), status_code=201)
+    sub, secret = await caller.ctx.run_in_threadpool(caller.ctx.subscriptions.subscribe, event_type=hook.event,
+                                                     target_url=hook.target_url, filters=hook.filters)
+    return JSONResponse({**hook_json(sub), "secret": secret}, status_code=201)
 
 
 async def list_hooks(request: Request, caller: Caller, api: ZapierApi) -> Response:

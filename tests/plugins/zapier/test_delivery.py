@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from standardwebhooks import Webhook
 from zapier_kit import Receiver
 
 
@@ -9,8 +10,8 @@ async def test_an_event_reaches_the_subscribed_target_in_the_sample_shape(site, 
                                                                           clock, recorder):
     receiver = Receiver()
     target = live_server(receiver.app()) + "/hooks/zap1"
-    zapier.post("/api/zapier/hooks", json={"target_url": target, "event": "enrollment.created",
-                                           "filters": {"course_id": "crs_watercolour"}})
+    hook = zapier.post("/api/zapier/hooks", json={"target_url": target, "event": "enrollment.created",
+                                                  "filters": {"course_id": "crs_watercolour"}}).json()
     clock.advance(1)
     data = {"enrollment_id": "enr_1", "member_id": "mem_1", "email": "m@example.com", "course_id": "crs_watercolour"}
     event = zapier_host.emit(site.tenant.id, "enrollment.created", data)
@@ -20,6 +21,7 @@ async def test_an_event_reaches_the_subscribed_target_in_the_sample_shape(site, 
     ((headers, body),) = receiver.received
     assert body["id"] == event.id and body["data"]["course_id"] == "crs_watercolour"
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(headers)
+    assert Webhook(hook["secret"]).verify(receiver.raw[0], headers) == body, "signed with the secret it was given"
     sample = zapier.get("/api/zapier/triggers/enrollment.created/sample").json()
     assert body in sample
 

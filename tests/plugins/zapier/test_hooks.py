@@ -9,13 +9,15 @@ from core.events import CORE_EVENT_TYPES
 TARGET = "http://127.0.0.1:9/hooks/standard/123"
 
 
-def test_subscribing_answers_201_with_the_hook(zapier):
+def test_subscribing_answers_201_with_the_hook_and_its_signing_secret_once(zapier):
     response = zapier.post("/api/zapier/hooks", json={"target_url": TARGET, "event": "purchase.completed"})
     assert response.status_code == 201
     hook = response.json()
-    assert set(hook) == {"id", "event", "target_url", "filters", "created_at"}
+    assert set(hook) == {"id", "event", "target_url", "filters", "created_at", "secret"}
     assert hook["event"] == "purchase.completed" and hook["target_url"] == TARGET and hook["filters"] == {}
     assert hook["id"].startswith("sub_")
+    assert hook["secret"].startswith("whsec_")
+    assert "secret" not in zapier.get("/api/zapier/hooks").json()["hooks"][0], "shown once, at subscription"
 
 
 def test_several_zaps_may_subscribe_to_one_event_and_all_are_listed(zapier):

@@ -15,11 +15,15 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], dict[str, object]]] = []
+        self.raw: list[bytes] = []
+        """The bodies as sent (a signature covers these bytes)."""
         self.status = 200
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
-            self.received.append((dict(request.headers), json.loads(await request.body())))
+            body = await request.body()
+            self.raw.append(body)
+            self.received.append((dict(request.headers), json.loads(body)))
             return Response(status_code=self.status)
 
         return Starlette(routes=[Route("/hooks/{zap}", hook, methods=["POST"])])

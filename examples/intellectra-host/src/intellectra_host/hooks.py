@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core import DomainEvent, Tenant, hookimpl
+from core import DomainEvent, Tenant, TenantLookup, hookimpl
 from starlette.requests import Request
 
 from intellectra_host.school import School
@@ -23,11 +23,11 @@ class SiteHooks:
         self.school = school
 
     @hookimpl
-    def resolve_tenant(self, request: Request) -> Tenant | None:
+    def resolve_tenant(self, request: Request, tenants: TenantLookup) -> Tenant | None:
         """The school of the creator signed in to the site (the site's session, not the integration host's)."""
         creator_id = request.session.get(SESSION_CREATOR) if "session" in request.scope else None
         creator = self.school.creator(creator_id) if isinstance(creator_id, str) else None
-        return self.school.tenant_of(creator) if creator else None
+        return tenants.find(creator.tenant_id) if creator else None
 
     @hookimpl
     def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
