@@ -183,6 +183,7 @@ class Host:
                                   base_url=base_url)
 
     def close(self) -> None:
+        """Stop what the host started (development servers, threads) and close its database engine."""
         self.plugins.stop_dev_servers()
         if "pipeline" in self.__dict__:
             self.pipeline.close()
@@ -242,6 +243,8 @@ class Host:
 
     def status(self, tenant: Tenant, integration: str, *, refresh: bool = False,
                base_url: str | None = None) -> Connection:
+        """``tenant``'s connection to ``integration`` (state, reason, action URL) as stored, or asked of the
+        provider with ``refresh``; ``NotConnected`` if there is none."""
         return self.flow.status(tenant, integration, refresh=refresh, base_url=base_url or self.settings.public_url)
 
     def submit_card_form(self, tenant: Tenant, integration: str, form: str, values: Mapping[str, str], *,
@@ -251,7 +254,12 @@ class Host:
                       actor=actor)
 
     def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None) -> DomainEvent:
-        """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction."""
+        """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction.
+
+        The payload is checked against the type's schema first (``ValidationFailed`` naming the field,
+        nothing written); then the event, one delivery per matching subscription and one observation
+        per observer are written together, and no plugin code runs.
+        """
         return self.events.emit(tenant_id, event_type, data, conn=conn)
 
     def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -35,6 +35,7 @@ class Tenants:
         return tenant, token
 
     def get(self, tenant_id: str, *, conn: Connection | None = None) -> Tenant:
+        """The tenant with this id (in ``conn``'s transaction when given); ``NotFound`` if there is none."""
         with self.store.read_in(conn) as c:
             row = c.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
         if row is None:
@@ -43,6 +44,7 @@ class Tenants:
         return tenant_from_row(row)
 
     def find(self, tenant_id: str) -> Tenant | None:
+        """The tenant with this id, or ``None``."""
         with self.store.read() as c:
             row = c.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
         return tenant_from_row(row) if row else None
@@ -77,6 +79,7 @@ class TenantLookup:
         return "<TenantLookup>"
 
     def find(self, tenant_id: str) -> Tenant | None:
+        """The tenant with this id, or ``None``."""
         """The tenant with this id, or ``None``."""
         return self._tenants.find(tenant_id)
 

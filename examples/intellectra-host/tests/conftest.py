@@ -126,6 +126,19 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Any:
+    """``screenshot(page, "refused")`` saves ``test-artifacts/screenshots/<test>-<n>-refused.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    taken = [0]
+
+    def take(page: Any, label: str) -> None:
+        taken[0] += 1
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{taken[0]:02d}-{label}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1180, "height": 900}, locale="en-US")
     page = context.new_page()

@@ -57,7 +57,7 @@ def new_course(page: Any, title: str, price: str) -> None:
 
 
 def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
-        page: Any, chromium: Any, running_site: RunningSite, receiver: Receiver) -> None:
+        page: Any, chromium: Any, running_site: RunningSite, receiver: Receiver, screenshot: Any) -> None:
     site = running_site.url
 
     # the creator signs in to the site itself, never to the integration host
@@ -88,6 +88,7 @@ def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
     expect(page).to_have_url(re.compile(re.escape(f"{site}/integrations/settings/integrations")))
     expect(page.locator("#flash")).to_contain_text("Connected, but action is required")
     expect(page.locator(".site-bar")).to_be_visible()
+    screenshot(page, "stripe-in-the-sites-layout")
 
     # Zapier: creating its API key connects it; then subscribe as Zapier does
     zapier = zapier_card(page)
@@ -105,6 +106,7 @@ def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
     expect(error).to_contain_text("Your Stripe account cannot accept payments yet, so no offer was created.")
     dashboard = error.get_by_role("link", name="Open your Stripe dashboard")
     expect(dashboard).to_have_attribute("href", re.compile(r"/dashboard/acct_"))
+    screenshot(page, "paid-course-refused")
 
     # the creator provides what Stripe asks for, and the course is created
     dashboard.click()
@@ -122,6 +124,7 @@ def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
     buyer.set_default_timeout(20_000)
     buyer.goto(sales_url)
     expect(buyer.get_by_text("49.00 USD")).to_be_visible()
+    screenshot(buyer, "sales-page")
     buyer.get_by_role("link", name="Buy “Watercolour basics”").click()
     buyer.locator("#email").fill("buyer@example.com")
     buyer.locator("#pay").click()
@@ -133,6 +136,7 @@ def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
     students = page.locator("#students")
     reload_until(page, students, "buyer@example.com")
     expect(students).to_contain_text("purchase")
+    screenshot(page, "buyer-enrolled")
 
     # Zapier's "Enroll Member in Course" goes through the site's perform_action
     course_id = page.locator("#course-id").inner_text()
