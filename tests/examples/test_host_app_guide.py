@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,6 +83,9 @@ def test_the_serve_command_serves_the_example_site(tmp_path):
     port = free_port()
     command = command.replace("--port 8800", f"--port {port}")
     bin_dir = Path(sys.executable).parent
+    assert shutil.which("intellectra-host", path=str(bin_dir)), (
+        f"the example is not installed in {bin_dir.parent}: run `make .venv/bin/.installed` (it installs "
+        "examples/intellectra-host beside the host)")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INTELLECTRA_")},
            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
 
