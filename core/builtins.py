@@ -8,8 +8,6 @@ from core.catalogue import CORE
 from core.events import CORE_EVENT_TYPES, EventType
 from core.hookspecs import hookimpl
 from core.models import Tenant
-from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
-from core.web.session import own_session
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,7 +40,10 @@ class StandaloneIdentity:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return tenants.by_token(token.strip())
-        if SESSION_SCOPE_KEY in request.scope:  # the page's own session (never a host app's)
+        # Imported here: the CLI loads the plugins (and so this module) without the web stack.
+        from core.web.session import SCOPE_KEY, own_session
+
+        if SCOPE_KEY in request.scope:  # the page's own session (never a host app's)
             tenant_id = own_session(request).get(SESSION_TENANT_KEY)
             if isinstance(tenant_id, str):
                 return tenants.find(tenant_id)

@@ -133,9 +133,9 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.catalogue = EventCatalogue()
+        """The deployment's domain event types: core's, then each loaded plugin's (``event_types``)."""
         self.host_app_observes: frozenset[str] = frozenset()
         """The event types the host app's ``observe_domain_event`` is called for (``register_host_app``)."""
-        """The deployment's domain event types: core's, then each loaded plugin's (``event_types``)."""
         self._callers: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         register_core_vocabulary(self)

@@ -80,7 +80,6 @@ class TenantLookup:
 
     def find(self, tenant_id: str) -> Tenant | None:
         """The tenant with this id, or ``None``."""
-        """The tenant with this id, or ``None``."""
         return self._tenants.find(tenant_id)
 
     def by_token(self, token: str) -> Tenant | None:
