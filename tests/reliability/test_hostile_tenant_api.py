@@ -120,6 +120,7 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
     ("POST", "/api/zapier/hooks"): (zapier("POST", "/api/zapier/hooks", json={
         "target_url": "https://hooks.example.test/mine", "event": "purchase.refunded"}), "self"),
     ("DELETE", "/api/zapier/hooks/{hook_id}"): (zapier("DELETE", "/api/zapier/hooks/{b.hook_id}"), "inert"),
+    ("GET", "/api/zapier/triggers"): (zapier("GET", "/api/zapier/triggers"), "read"),
     ("GET", "/api/zapier/triggers/{event}/sample"): (zapier("GET", "/api/zapier/triggers/purchase.completed/sample"),
                                                       "read"),
     ("POST", "/api/zapier/actions/{action}"): (zapier("POST", "/api/zapier/actions/enroll_member", json={
