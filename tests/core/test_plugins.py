@@ -196,3 +196,35 @@ def test_a_throwaway_plugin_can_be_registered_and_unregistered(host):
 
 def test_plugin_error_is_an_intellectra_error_with_a_code():
     assert PluginError("x").code == "plugin_failed"
+
+
+def test_dev_servers_get_the_plugins_context_and_base_url_and_their_overrides_become_its_config(make_host):
+    import attrs
+
+    from core import DevServer, IntegrationInfo, hookimpl
+
+    @attrs.frozen
+    class StandInConfig:
+        api_base: str
+
+    seen = {}
+
+    class WithStandIn:
+        @hookimpl
+        def integration_info(self):
+            return IntegrationInfo(name="standin", title="Stand-in", description="Has a development server.",
+                                   config=StandInConfig)
+
+        @hookimpl
+        def dev_servers(self, ctx, base_url):
+            seen.update(integration=ctx.integration, config=ctx.config, base_url=base_url, host=hasattr(ctx, "host"))
+            return [DevServer(name="fake", url="http://127.0.0.1:9", stop=lambda: seen.update(stopped=True),
+                              config_overrides={"api_base": "http://127.0.0.1:9"})]
+
+    host = make_host(sandbox_base_url="http://127.0.0.1:8000")
+    host.plugins.register("standin", WithStandIn())
+
+    assert seen == {"integration": "standin", "config": None, "base_url": "http://127.0.0.1:8000", "host": False}
+    assert host.plugins.get("standin").config == StandInConfig(api_base="http://127.0.0.1:9")
+    host.close()
+    assert seen["stopped"] is True
