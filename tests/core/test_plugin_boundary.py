@@ -1,14 +1,17 @@
 """The plugin boundary holds: plugin code reaches the host only through ``core``'s public surface.
 
-Every module of the first-party plugins, of the example third-party plugin and of the skeleton
-``new-plugin`` writes is read (not imported) and checked: imports from ``core`` are from its public
-modules only, nothing reaches for a ``.host`` (or a context's private services), and no hook takes
-a ``host`` argument. A first-party plugin may use nothing a third party could not.
+Every module of the first-party plugins, of the example plugin distributions (those with an
+``intellectra.integrations`` entry point) and of the skeleton ``new-plugin`` writes is read (not
+imported) and checked: imports from ``core`` are from its public modules only, nothing reaches for a
+``.host`` (or a context's private services), and no hook takes a ``host`` argument. A first-party
+plugin may use nothing a third party could not. The example host app embeds the host (its API is
+the ``Host``), so only its hooks are checked: not one of them gets the host either.
 """
 
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -27,11 +30,14 @@ OWN_BIND_ADDRESS = {f"{SANDBOX}/__main__.py": {"args"}, f"{SANDBOX}/server.py": 
 """The Stripe sandbox's own ``--host`` bind address (``args.host``, ``self.host``), not the Host."""
 
 
-def violations(source: str, where: str) -> list[str]:
-    """Every way ``source`` reaches past the plugin API, as ``where:line: what``."""
+def violations(source: str, where: str, *, host_app: bool = False) -> list[str]:
+    """Every way ``source`` reaches past the plugin API, as ``where:line: what`` (a host app's module:
+    only hooks that take a host)."""
     found: list[str] = []
     allowed_bases = OWN_BIND_ADDRESS.get(where, set())
     for node in ast.walk(ast.parse(source)):
+        if host_app and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.split(".")[0] == "core" and node.module not in PUBLIC_MODULES:
                 found.append(f"{where}:{node.lineno}: imports from private module {node.module}")
@@ -64,11 +70,23 @@ def _is_hook(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(name(d) == "hookimpl" for d in node.decorator_list)
 
 
+def is_plugin_distribution(example: Path) -> bool:
+    project = tomllib.loads((example / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return "intellectra.integrations" in project.get("entry-points", {})
+
+
+def example_sources(*, plugins: bool) -> dict[str, str]:
+    """``{path: source}`` of the example distributions that are plugins (or, ``plugins=False``, not)."""
+    examples = [e for e in ROOT.glob("examples/*") if (e / "pyproject.toml").exists()]
+    files = [f for e in examples if is_plugin_distribution(e) == plugins for f in e.glob("src/**/*.py")]
+    return {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8") for f in files}
+
+
 def plugin_sources() -> dict[str, str]:
     """``{path: source}`` of every plugin module: first-party plugins, example plugins, the skeleton."""
-    files = [f for f in [*ROOT.glob("plugins/**/*.py"), *ROOT.glob("examples/*/src/**/*.py")]
-             if "node_modules" not in f.parts]
+    files = [f for f in ROOT.glob("plugins/**/*.py") if "node_modules" not in f.parts]
     sources = {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8") for f in files}
+    sources.update(example_sources(plugins=True))
     for path, text in render_skeleton(PluginNames.parse("acme_crm")).items():
         if path.endswith(".py"):
             sources[f"new-plugin skeleton: {path}"] = text
@@ -89,6 +107,13 @@ def test_no_plugin_module_reaches_past_the_plugin_api():
     assert not found, "plugins must use only core's public API:\n" + "\n".join(found)
 
 
+def test_no_hook_of_the_example_host_app_gets_the_host():
+    sources = example_sources(plugins=False)
+    assert any("hookimpl" in source for source in sources.values()), "the host app example implements hooks"
+    found = [v for path, source in sources.items() for v in violations(source, path, host_app=True)]
+    assert not found, "\n".join(found)
+
+
 @pytest.mark.parametrize(("source", "what"), [
     ("from core.host import Host", "private module core.host"),
     ("import core.store.tables", "private module core.store.tables"),
@@ -102,6 +127,12 @@ def test_no_plugin_module_reaches_past_the_plugin_api():
 def test_the_check_catches_each_way_past_the_api(source, what):
     found = violations(source, "plugin.py")
     assert len(found) == 1 and what in found[0], found
+
+
+def test_a_host_apps_module_may_use_the_host_but_its_hooks_never_get_it():
+    source = ("from core.web.app import create_app\ndef serve(site):\n    return create_app(site.host)\n"
+              "@hookimpl\ndef resolve_tenant(request, host):\n    return None\n")
+    assert violations(source, "site.py", host_app=True) == ["site.py:5: hook resolve_tenant takes a host argument"]
 
 
 def test_public_imports_and_a_providers_own_host_field_are_fine():
