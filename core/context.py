@@ -34,8 +34,10 @@ from core.redact import register_secret
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
     from starlette.requests import Request
+    from starlette.responses import HTMLResponse
 
     from core.clock import Clock
 
@@ -260,6 +262,18 @@ class IntegrationContext:
         :class:`core.PluginBusy`, 503), recorded against your plugin; let it propagate.
         """
         return await self._services.run_in_lane(getattr(fn, "__name__", "a call"), fn, *args, **kwargs)
+
+    def render_page(self, request: Request, directory: Path, template: str,
+                    context: Mapping[str, Any] | None = None, *, status_code: int = 200) -> HTMLResponse:
+        """An HTML page of your own (a buyer page, a confirmation), rendered like the host's pages.
+
+        ``template`` is a Jinja2 file in ``directory`` (autoescaped); it may ``{% extends "base.html" %}``
+        (blocks ``title``, ``header``, ``main``, ``footer``) and use ``csrf_token`` (put it in every form:
+        the host refuses a form post without it), ``url(path)`` and ``static(file)`` (the host's
+        stylesheet classes: ``panel``, ``button primary``, ``notice``...). The response carries the
+        host's security headers (no framing, no caching, a strict Content-Security-Policy).
+        """
+        return self._services.render_page(request, directory, template, dict(context or {}), status_code)
 
     async def tenant_of(self, request: Request) -> Tenant | None:
         """The tenant a web request acts for (the ``resolve_tenant`` hook), or ``None``."""

@@ -20,8 +20,11 @@ from core.errors import IntellectraError, PluginError
 from core.models import ApiKey, Connection, Delivery, InboundEvent, Subscription, Tenant
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
     from starlette.requests import Request
+    from starlette.responses import HTMLResponse
 
     from core.catalogue import EventCatalogue
     from core.clock import Clock
@@ -131,6 +134,13 @@ class HostServices:
         from core.web.identity import base_url_of  # core.web needs the host: imported when a route runs
 
         return base_url_of(request)
+
+    @staticmethod
+    def render_page(request: Request, directory: Path, template: str, context: Mapping[str, Any],
+                    status_code: int) -> HTMLResponse:
+        from core.web.templating import render_plugin_page  # core.web needs the host: imported when a route runs
+
+        return render_plugin_page(request, directory, template, context, status_code=status_code)
 
     @staticmethod
     async def tenant_of(request: Request) -> Tenant | None:

@@ -14,6 +14,7 @@ import click
 from starlette.routing import BaseRoute
 
 from core import (
+    CardDetails,
     CardFormResult,
     Connected,
     Connection,
@@ -30,7 +31,7 @@ from core import (
     hookimpl,
 )
 
-from . import card, connect_flow, dev, handlers, info, lifecycle, sync, web, webhooks
+from . import card, connect_flow, details, dev, handlers, info, lifecycle, sync, web, webhooks
 from . import diagnostics as diagnostics_module
 from .client import STRIPE_API_VERSION
 from .config import StripeConnectConfig
@@ -90,6 +91,11 @@ def handle_event(ctx: IntegrationContext, event: StoredEvent) -> Sequence[NewDom
 @hookimpl
 def submit_card_form(ctx: IntegrationContext, form_name: str, values: Mapping[str, str]) -> CardFormResult:
     return card.submit(ctx, form_name, values)
+
+
+@hookimpl
+def card_details(ctx: IntegrationContext) -> CardDetails | None:
+    return details.card_details(ctx)
 
 
 @hookimpl

@@ -6,16 +6,19 @@ from __future__ import annotations
 from core import Capability, CardForm, Choice, ConnectOption, Field, IntegrationInfo
 
 from .config import StripeConnectConfig
+from .money import limits_text
 
 NAME = "stripe_connect"
 OAUTH = "oauth"
 ONBOARDING = "onboarding"
 
 CREATE_OFFER = "create_offer"
-CURRENCIES = (Choice(value="usd", label="US dollar (USD)"), Choice(value="eur", label="Euro (EUR)"),
-              Choice(value="gbp", label="British pound (GBP)"), Choice(value="cad", label="Canadian dollar (CAD)"),
-              Choice(value="aud", label="Australian dollar (AUD)"))
-"""All with two decimals, so a price ``49.90`` is ``4990`` in the smallest unit."""
+ARCHIVE_OFFER = "archive_offer"
+CURRENCY_NAMES = {"usd": "US dollar", "eur": "Euro", "gbp": "British pound", "cad": "Canadian dollar",
+                  "aud": "Australian dollar"}
+CURRENCIES = tuple(Choice(value=code, label=f"{name} ({code.upper()}): {limits_text(code)}")
+                   for code, name in CURRENCY_NAMES.items())
+"""The form's currencies, each with what Stripe charges in it (the API takes every currency in ``money``)."""
 MEMBERSHIP = "membership"
 KIND_CHOICES = (Choice(value="course", label="Course"), Choice(value="download", label="Download"),
                 Choice(value=MEMBERSHIP, label="Membership (billed monthly)"), Choice(value="bundle", label="Bundle"))
@@ -30,14 +33,19 @@ OFFER_FORM = CardForm(
     fields=[
         Field(name="title", label="Title", required=True, help="What buyers see at checkout."),
         Field(name="kind", label="What you sell", required=True, choices=KIND_CHOICES),
-        Field(name="price", label=PRICE_LABEL, type="number", required=True,
-              help="For example 49 or 49.90; a membership's price is charged every month."),
         Field(name="currency", label="Currency", required=True, choices=CURRENCIES),
+        Field(name="price", label=PRICE_LABEL, type="number", required=True,
+              help="In the currency above, for example 49 or 49.90; a membership's price is charged every month. "
+                   "Stripe charges at least 0.50 (GBP 0.30) and at most 999,999.99."),
         Field(name="success_url", label=SUCCESS_LABEL, type="url", required=True,
               help="A page on your site, e.g. https://yoursite.com/welcome."),
     ],
 )
 """The card's form for selling something; ``card.submit`` turns a submission into an offer."""
+
+ARCHIVE_FORM = CardForm(name=ARCHIVE_OFFER, title="Archive an offer", submit_label="Archive", listed=False,
+                        fields=[Field(name="offer_id", label="Offer", required=True)])
+"""Submitted by the Archive button on an offer's row of the card (``details``), never shown on its own."""
 
 
 def integration_info() -> IntegrationInfo:
@@ -55,6 +63,6 @@ def integration_info() -> IntegrationInfo:
             ConnectOption(name=ONBOARDING, label="Create a new account",
                           help="Stripe asks for your business and bank details, then brings you back here."),
         ],
-        card_forms=[OFFER_FORM],
+        card_forms=[OFFER_FORM, ARCHIVE_FORM],
         docs_url="docs/plugins/stripe_connect.md",
     )

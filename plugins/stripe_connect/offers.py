@@ -1,10 +1,11 @@
 """Paid offers and checkout: a Product and Price on the creator's own account, sold by Checkout Sessions.
 
 Stripe is the store of record: an offer *is* a Price on the connected account (its id is the offer id)
-whose Product carries the offer's details in metadata, so the host keeps no offers table. A checkout
-link (``/api/stripe_connect/checkout/{tenant}/{offer}``) creates one Checkout Session per buyer: a direct
-charge on the creator's account with the platform's application fee; payment methods are left to the
-creator's dashboard settings (no ``payment_method_types``).
+whose Product carries the offer's details in metadata, so the host keeps no offers table. Its checkout
+link is a buyer page (``/integrations/stripe_connect/buy/{tenant}/{offer}``, see ``buyer``); its Buy button
+creates one Checkout Session: a direct charge on the creator's account with the platform's application
+fee; payment methods are left to the creator's dashboard settings (no ``payment_method_types``). Prices
+are checked against Stripe's charge limits per currency (``money``) before anything is created.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from .connect_flow import read_account
 from .handlers import OFFER_ID_KEY, OFFER_TITLE_KEY, TENANT_KEY
 from .info import NAME
 from .lifecycle import guard_mode
-from .status import status_from_account
+from .money import check_amount, check_currency, shown
+from .status import plain_requirements, status_from_account
 
 KINDS = ("course", "download", "membership", "bundle")
 INTERVALS = ("month", "year")
@@ -64,10 +66,11 @@ class OfferRequest:
             raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}.", code="offer_invalid")
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
             raise ValidationFailed("amount must be a whole number of the currency's smallest unit above 0 (4900 "
-                                   "is $49.00).", code="offer_invalid")
+                                   "is $49.00).", code="offer_invalid", field="amount")
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ValidationFailed(f"currency must be a three-letter ISO code like usd, got {self.currency!r}.",
-                                   code="offer_invalid")
+                                   code="offer_invalid", field="currency")
+        check_amount(self.amount, check_currency(self.currency))
         if self.kind == "membership" and self.interval not in INTERVALS:
             raise ValidationFailed(f"A membership renews every month or year: interval must be one of "
                                    f"{', '.join(INTERVALS)}.", code="offer_invalid")
@@ -114,16 +117,35 @@ class Offer:
     amount: int
     currency: str
     interval: str | None
+    active: bool
+    checkout_url: str
+    created: int
     product_id: str
     price_id: str
-    checkout_url: str
     livemode: bool
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
 
-def _selling(ctx: IntegrationContext) -> tuple[Tenant, Connection]:
+def offer_from(ctx: IntegrationContext, price: Mapping[str, Any], product: Mapping[str, Any]) -> Offer:
+    """The offer a Price and its Product on the context's site's account make."""
+    assert ctx.tenant is not None
+    recurring = price.get("recurring") or {}
+    return Offer(id=price["id"], title=str(product["name"]),
+                 kind=str((product.get("metadata") or {}).get("intellectra_offer_kind") or "course"),
+                 amount=int(price.get("unit_amount") or 0), currency=str(price["currency"]),
+                 interval=recurring.get("interval"), active=bool(price["active"] and product["active"]),
+                 checkout_url=ctx.url_for(buy_path(ctx.tenant.id, price["id"])), created=int(price["created"]),
+                 product_id=str(product["id"]), price_id=str(price["id"]), livemode=bool(price.get("livemode")))
+
+
+def price_text(offer: Offer) -> str:
+    """``USD 49.00``, ``USD 9.00 a month``: what the buyer pays."""
+    return shown(offer.amount, offer.currency) + (f" a {offer.interval}" if offer.interval else "")
+
+
+def selling(ctx: IntegrationContext) -> tuple[Tenant, Connection]:
     """The context's site and its active connection (the account offers are made on)."""
     connection = ctx.connection
     if ctx.tenant is None or connection is None or not connection.is_active:
@@ -132,21 +154,25 @@ def _selling(ctx: IntegrationContext) -> tuple[Tenant, Connection]:
     return ctx.tenant, connection
 
 
-def checkout_path(tenant_id: str, offer_id: str) -> str:
-    return f"/api/{NAME}/checkout/{tenant_id}/{offer_id}"
+def buy_path(tenant_id: str, offer_id: str) -> str:
+    """An offer's checkout link: the public buyer page (``buyer``)."""
+    return f"/integrations/{NAME}/buy/{tenant_id}/{offer_id}"
 
 
 def create_offer(ctx: IntegrationContext, request: OfferRequest) -> Offer:
     """Create the Product and Price on the account of the context's site, or nothing if it cannot
     take charges (409). ``ctx``: the plugin's context for that site (``ctx.for_tenant(tenant)``)."""
-    tenant, connection = _selling(ctx)
+    tenant, connection = selling(ctx)
     config: StripeConnectConfig = ctx.config
     account_id = connection.external_id or ""
     account = read_account(ctx, account_id)
     if not account.get("charges_enabled"):
         status = status_from_account(account, dashboard_url=config.dashboard_for(account_id))
+        req = account.get("requirements") or {}
+        due = plain_requirements([*(req.get("past_due") or []), *(req.get("currently_due") or [])])
+        needs = f" Stripe needs: {'; '.join(due)}." if due else ""
         raise ActionRequired(f"Your Stripe account cannot accept payments yet, so no offer was created. "
-                             f"{status.reason}", code="charges_disabled", action_url=status.action_url)
+                             f"{status.reason}{needs}", code="charges_disabled", action_url=status.action_url)
     client = make_client(ctx)
     options = on_account(account_id)
     metadata = {TENANT_KEY: tenant.id, "intellectra_offer_kind": request.kind,
@@ -169,9 +195,7 @@ def create_offer(ctx: IntegrationContext, request: OfferRequest) -> Offer:
     except ValidationFailed:
         _archive(client, product.id, options)  # no half-made offer: the product is hidden again
         raise
-    return Offer(id=price.id, title=request.title, kind=request.kind, amount=request.amount,
-                 currency=request.currency, interval=request.interval, product_id=product.id, price_id=price.id,
-                 checkout_url=ctx.url_for(checkout_path(tenant.id, price.id)), livemode=bool(price.livemode))
+    return offer_from(ctx, price.to_dict(), product.to_dict())
 
 
 def _archive(client: stripe.StripeClient, product_id: str, options: Any) -> None:
@@ -186,23 +210,37 @@ def application_fee(amount: int, percent: float) -> int:
 
 
 UNAVAILABLE = "This offer is not available. Ask the creator for a current link."
+GONE = "This offer is no longer on sale. Ask the creator whether there is a new one."
 
 
-def start_checkout(ctx: IntegrationContext, tenant_id: str, offer_id: str, *,
-                   customer_email: str | None = None) -> str:
-    """A new Checkout Session for one buyer of ``tenant_id``'s ``offer_id``; returns Stripe's hosted
-    payment page URL. ``ctx``: the plugin's context (any: the buyer is no tenant)."""
+@attrs.frozen(kw_only=True)
+class Sale:
+    """An offer on sale, with what a Checkout Session for it needs."""
+
+    site: IntegrationContext
+    tenant: Tenant
+    connection: Connection
+    price: dict[str, Any]
+    product: dict[str, Any]
+    offer: Offer
+
+
+def find_sale(ctx: IntegrationContext, tenant_id: str, offer_id: str) -> Sale:
+    """``tenant_id``'s offer ``offer_id`` as a buyer may buy it: 404 when there is no such offer (or the
+    site's Stripe is not connected), 410 when it was archived. ``ctx``: the plugin's context (any: the
+    buyer is no tenant)."""
     tenant = ctx.find_tenant(tenant_id)
     connection = ctx.connections.find(tenant_id) if tenant else None
     if tenant is None or connection is None or not connection.is_active or not connection.external_id:
         raise NotFound(UNAVAILABLE, code="offer_not_found")
+    site = ctx.for_tenant(tenant)
     config: StripeConnectConfig = ctx.config
     guard_mode(config, connection)
     client = make_client(ctx)
-    options = on_account(connection.external_id)
     try:
-        with stripe_errors("opening checkout", error=ActionRequired):
-            price = client.v1.prices.retrieve(offer_id, {"expand": ["product"]}, options).to_dict()
+        with stripe_errors("opening the offer", error=ActionRequired):
+            price = client.v1.prices.retrieve(offer_id, {"expand": ["product"]},
+                                              on_account(connection.external_id)).to_dict()
     except ActionRequired as exc:
         if isinstance(exc.__cause__, stripe.InvalidRequestError):
             raise NotFound(UNAVAILABLE, code="offer_not_found") from exc.__cause__
@@ -211,11 +249,19 @@ def start_checkout(ctx: IntegrationContext, tenant_id: str, offer_id: str, *,
     if not isinstance(product, dict) or (product.get("metadata") or {}).get(TENANT_KEY) != tenant.id:
         raise NotFound(UNAVAILABLE, code="offer_not_found")
     if not (price["active"] and product["active"]):
-        raise NotFound("This offer is no longer on sale.", code="offer_inactive")
-    params = checkout_session_params(config, tenant, price, product, customer_email)
+        raise NotFound(GONE, code="offer_inactive", http_status=410)
+    return Sale(site=site, tenant=tenant, connection=connection, price=price, product=product,
+                offer=offer_from(site, price, product))
+
+
+def start_checkout(ctx: IntegrationContext, sale: Sale, *, customer_email: str | None = None) -> str:
+    """A new Checkout Session for one buyer of ``sale``; returns Stripe's hosted payment page URL."""
+    config: StripeConnectConfig = ctx.config
+    params = checkout_session_params(config, sale.tenant, sale.price, sale.product, customer_email)
     try:
         with stripe_errors("starting checkout", error=ActionRequired):
-            session = client.v1.checkout.sessions.create(params, options)
+            session = make_client(ctx).v1.checkout.sessions.create(
+                params, on_account(sale.connection.external_id or ""))
     except ActionRequired as exc:
         if isinstance(exc.__cause__, stripe.InvalidRequestError):
             raise ActionRequired("This creator cannot take payments right now, so checkout could not start. "

@@ -188,8 +188,13 @@ class StripeWorld:
         return site, str(account["id"])
 
     def buy(self, checkout_url: str, email: str = "buyer@example.com") -> str:
-        """A buyer opens the checkout link and pays on the sandbox's page; returns the session id."""
-        opened = httpx.get(checkout_url, follow_redirects=False, timeout=20)
+        """A buyer opens the checkout link, presses Buy and pays on the sandbox's page; returns the session id."""
+        with httpx.Client(follow_redirects=False, timeout=20) as buyer:
+            offer_page = buyer.get(checkout_url)
+            assert offer_page.status_code == 200, offer_page.text
+            token = re.search(r'<meta name="csrf-token" content="([^"]+)">', offer_page.text)
+            assert token, "the buyer page carries a form token"
+            opened = buyer.post(checkout_url, data={"csrf_token": token.group(1)})
         assert opened.status_code == 303, opened.text
         page_url = opened.headers["location"]
         paid = self.browser.post(page_url.removeprefix(self.sandbox.url),

@@ -15,8 +15,8 @@ import pytest
 from stripe_kit import NAME, StripeWorld
 from test_stripe_offers import sandbox_client
 
-from plugins.stripe_connect.card import amount_from_price
 from plugins.stripe_connect.info import KIND_CHOICES
+from plugins.stripe_connect.money import amount_from_price
 from plugins.stripe_connect.offers import KINDS
 
 FORM = f"/settings/integrations/{NAME}/forms/create_offer"
@@ -90,12 +90,12 @@ def test_a_creator_creates_an_offer_on_the_page_and_a_buyer_pays_through_its_lin
 
     response = browser.post(FORM, OFFER)
 
-    assert response.status_code == 303 and response.headers["location"] == f"/settings/integrations#{NAME}"
+    assert response.status_code == 303 and response.headers["location"] == "/settings/integrations#flash"
     message, link = browser.flash()
-    assert message == ("Done. Offer “Watercolour basics” created (49.90 USD). Share its checkout link with your "
-                       "buyers.")
+    assert message == ("Done. Offer “Watercolour basics” created (USD 49.90). Its checkout link is in Your offers "
+                       "below: share it with your buyers.")
     assert link is not None and link[1] == "Open its checkout page"
-    checkout = re.fullmatch(rf"{stripe_world.host_url}/api/{NAME}/checkout/{tenant_id}/(price_\w+)", link[0])
+    checkout = re.fullmatch(rf"{stripe_world.host_url}/integrations/{NAME}/buy/{tenant_id}/(price_\w+)", link[0])
     assert checkout, link
     price = sandbox_client(stripe_world).v1.prices.retrieve(checkout.group(1), options={"stripe_account": account_id})
     assert (price.unit_amount, price.currency, price.recurring) == (4990, "usd", None)
@@ -109,20 +109,28 @@ def test_a_membership_from_the_form_is_billed_monthly(stripe_world: StripeWorld,
     browser.post(FORM, {**OFFER, "title": "Studio club", "kind": "membership", "price": "15"})
 
     message, link = browser.flash()
-    assert "(15.00 USD a month)" in message and link is not None
+    assert "(USD 15.00 a month)" in message and link is not None
     price_id = link[0].rsplit("/", 1)[-1]
     price = sandbox_client(stripe_world).v1.prices.retrieve(price_id, options={"stripe_account": account_id})
     assert price.recurring.interval == "month"
 
 
-def test_an_account_that_cannot_take_charges_is_told_what_to_do_with_the_dashboard_link(
+def test_while_the_account_cannot_take_charges_the_form_is_locked_saying_why(stripe_world: StripeWorld,
+                                                                            creator) -> None:
+    browser, _, _ = creator(verified=False)
+    page = browser.page()
+    section = page.split('id="stripe_connect-form-create_offer"', 1)[1].split("</section>", 1)[0]
+    assert "You can create offers once your Stripe account can accept payments" in section
+    assert f'action="{FORM}"' not in section, "no form to fill in that can only fail"
+
+
+def test_a_post_from_a_stale_page_while_charges_are_disabled_is_told_what_to_do_with_the_dashboard_link(
         stripe_world: StripeWorld, creator) -> None:
     browser, _, account_id = creator(verified=False)
 
     browser.post(FORM, OFFER)
 
     message, link = browser.flash()
-    assert 'value="Watercolour basics"' in browser.last_page, "the form keeps what the creator typed"
     assert message.startswith("That did not work. Your Stripe account cannot accept payments yet, so no offer was "
                               "created.")
     assert "a bank account for payouts" in message
@@ -132,10 +140,13 @@ def test_an_account_that_cannot_take_charges_is_told_what_to_do_with_the_dashboa
 
 
 @pytest.mark.parametrize(("change", "complaint"), [
-    ({"price": "49.999"}, "Price: enter an amount above 0 with at most two decimals"),
-    ({"price": "free"}, "Price: enter an amount above 0"),
-    ({"price": "0"}, "Price: enter an amount above 0"),
-    ({"price": "1e30"}, "Price: enter an amount above 0"),
+    ({"price": "49.999"}, "Price: enter a number with at most two decimals"),
+    ({"price": "free"}, "Price: enter a number with at most two decimals"),
+    ({"price": "0"}, "Price: enter a number with at most two decimals"),
+    ({"price": "1e30"}, "Price: enter a number with at most two decimals"),
+    ({"price": "0.01"}, "Price: enter at least USD 0.50 and at most USD 999,999.99 (what Stripe charges in USD)."),
+    ({"price": "99999999999"}, "Price: enter at least USD 0.50 and at most USD 999,999.99"),
+    ({"price": "0.29", "currency": "gbp"}, "Price: enter at least GBP 0.30 and at most GBP 999,999.99"),
     ({"success_url": "yoursite.com/welcome"}, "After paying, send buyers to: enter a full web address"),
     ({"kind": "lesson"}, "What you sell: 'lesson' is not one of the choices"),
     ({"title": " "}, "Fill in Title (required for “Create a paid offer”)."),
@@ -159,7 +170,7 @@ def test_the_tenant_api_submits_the_same_form(stripe_world: StripeWorld) -> None
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert result["link_label"] == "Open its checkout page"
-    assert result["link_url"].startswith(f"{stripe_world.host_url}/api/{NAME}/checkout/{site.tenant.id}/price_")
+    assert result["link_url"].startswith(f"{stripe_world.host_url}/integrations/{NAME}/buy/{site.tenant.id}/price_")
 
 
 def test_the_form_says_what_it_made_for_a_host_app_that_keeps_the_offer(stripe_world: StripeWorld) -> None:
@@ -178,7 +189,9 @@ def test_the_forms_kinds_are_the_offers_kinds() -> None:
     assert [c.value for c in KIND_CHOICES] == list(KINDS)
 
 
-@pytest.mark.parametrize(("price", "amount"), [("49", 4900), ("49.9", 4990), ("49.90", 4990), ("0.5", 50),
-                                               ("1000", 100000)])
-def test_prices_become_the_smallest_unit(price: str, amount: int) -> None:
-    assert amount_from_price(price) == amount
+@pytest.mark.parametrize(("price", "currency", "amount"), [
+    ("49", "usd", 4900), ("49.9", "usd", 4990), ("49.90", "usd", 4990), ("0.5", "usd", 50),
+    ("1,000", "usd", 100000), ("999999.99", "usd", 99999999), ("0.30", "gbp", 30), ("5000", "jpy", 5000),
+])
+def test_prices_become_the_smallest_unit_of_their_currency(price: str, currency: str, amount: int) -> None:
+    assert amount_from_price(price, currency) == amount

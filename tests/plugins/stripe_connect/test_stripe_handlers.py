@@ -97,7 +97,8 @@ def test_account_updated_with_requirements_due_is_action_required(stripe_world: 
 
     assert ctx.effects.status is not None
     assert ctx.effects.status.state is ConnectionState.ACTION_REQUIRED
-    assert "your date of birth" in ctx.effects.status.reason
+    assert ctx.effects.status.reason == "Stripe needs one more detail from you before you can accept payments."
+    assert ctx.effects.status.details["past_due"] == ["individual.dob.day"], "the card lists it in plain words"
 
 
 def test_account_updated_during_a_stripe_outage_raises_so_the_event_is_retried(stripe_world: StripeWorld) -> None:

@@ -31,8 +31,9 @@ def test_creating_an_offer_makes_a_product_and_price_on_the_creators_account(str
     assert answer.status_code == 201, answer.text
     offer = answer.json()["offer"]
     assert offer["id"] == offer["price_id"] and offer["price_id"].startswith("price_")
-    checkout_path = f"/api/stripe_connect/checkout/{site.tenant.id}/{offer['id']}"
-    assert offer["checkout_url"] == f"{stripe_world.host_url}{checkout_path}"
+    buy_path = f"/integrations/stripe_connect/buy/{site.tenant.id}/{offer['id']}"
+    assert offer["checkout_url"] == f"{stripe_world.host_url}{buy_path}", "the link is the offer's buyer page"
+    assert offer["active"] is True and offer["created"] > 0 and offer["amount"] == 4900
     price = sandbox_client(stripe_world).v1.prices.retrieve(offer["price_id"],
                                                            options={"stripe_account": account_id})
     assert (price.unit_amount, price.currency, price.product) == (4900, "usd", offer["product_id"])
@@ -53,7 +54,7 @@ def test_checkout_is_a_direct_charge_with_the_application_fee_and_the_offer_in_m
     site, account_id = stripe_world.connected_site()
     offer = site.create_offer().json()["offer"]
 
-    opened = httpx.get(offer["checkout_url"], headers={"Accept": "application/json"}, timeout=20)
+    opened = httpx.post(offer["checkout_url"], headers={"Accept": "application/json"}, timeout=20)
 
     assert opened.status_code == 200, opened.text
     session_id = opened.json()["url"].rsplit("/", 1)[-1]
@@ -82,7 +83,7 @@ def test_a_membership_checkout_takes_the_fee_as_a_subscription_percentage(stripe
     site, account_id = stripe_world.connected_site()
     offer = site.create_offer(kind="membership", amount=1500).json()["offer"]
 
-    url = httpx.get(offer["checkout_url"], headers={"Accept": "application/json"}, timeout=20).json()["url"]
+    url = httpx.post(offer["checkout_url"], headers={"Accept": "application/json"}, timeout=20).json()["url"]
 
     extras = stripe_world.sandbox.sandbox.session_extras[url.rsplit("/", 1)[-1]]
     assert extras["subscription_data"]["application_fee_percent"] == 10
@@ -134,10 +135,15 @@ def test_creating_an_offer_without_a_stripe_connection_is_409(stripe_world: Stri
 def test_a_checkout_link_for_an_unknown_offer_is_404(stripe_world: StripeWorld) -> None:
     site, _ = stripe_world.connected_site()
 
-    answer = httpx.get(f"{stripe_world.host_url}/api/stripe_connect/checkout/{site.tenant.id}/price_nope", timeout=20)
+    link = f"{stripe_world.host_url}/integrations/stripe_connect/buy/{site.tenant.id}/price_nope"
+
+    answer = httpx.get(link, headers={"Accept": "application/json"}, timeout=20)
+    page = httpx.get(link, timeout=20)
 
     assert answer.status_code == 404
     assert answer.json()["error"]["message"].startswith("This offer is not available")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), "buyers get a page"
+    assert "This offer is not available" in page.text and "offer_not_found" not in page.text
 
 
 def test_the_fee_is_the_configured_percentage_rounded_half_up() -> None:
