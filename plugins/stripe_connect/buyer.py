@@ -41,7 +41,8 @@ def wants_json(request: Request) -> bool:
 def visitor(request: Request) -> str:
     """Who is buying, for the limit: the client's address (behind a proxy, the proxy's: set
     ``--forwarded-allow-ips`` on the server so it is the buyer's)."""
-    return request.client.host if request.client else "unknown"
+    address = request.scope.get("client")  # (address, port) as the server saw it
+    return str(address[0]) if address else "unknown"
 
 
 def offer_json(sale: Sale) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core import Connected, ConnectionStatus, IntegrationContext, IntegrationInfo, hookimpl
-from plugins.zapier import actions, connect_flow, hooks_api, keys_api, triggers
+from core import CardDetails, Connected, ConnectionStatus, IntegrationContext, IntegrationInfo, hookimpl
+from plugins.zapier import actions, card, connect_flow, hooks_api, keys_api, triggers
 from plugins.zapier import info as _info
 from plugins.zapier.routing import ZapierApi
 
@@ -43,6 +43,11 @@ def disconnect(ctx: IntegrationContext) -> None:
 @hookimpl
 def diagnostics(ctx: IntegrationContext) -> Mapping[str, Any]:
     return connect_flow.diagnostics(ctx)
+
+
+@hookimpl
+def card_details(ctx: IntegrationContext) -> CardDetails:
+    return card.card_details(ctx)
 
 
 @hookimpl

@@ -15,3 +15,6 @@ class ZapierConfig:
     sample_size: int = attrs.field(default=3, validator=[validators.instance_of(int), validators.ge(1),
                                                          validators.le(10)])
     """How many recent payloads the trigger sample endpoint returns (Zapier shows up to 3)."""
+    app_url: str = attrs.field(default="https://zapier.com/app/zaps",
+                               validator=validators.matches_re(r"https://\S+"))
+    """Where the card's "Open Zapier" link goes (the published app's page, once it has one)."""

@@ -26,9 +26,8 @@ def zapier_status(ctx: IntegrationContext) -> ConnectionStatus:
                "events": dict(sorted(Counter(s.event_type for s in subs).items()))}
     if not keys:
         return ConnectionStatus(state=ConnectionState.ACTION_REQUIRED, details=details,
-                                reason="Create an API key (Settings > Integrations > Zapier, or `intellectra-"
-                                       "integrations zapier keys create`) and paste it into Zapier when you "
-                                       "connect your Intellectra account there.")
+                                reason="Create an API key here and paste it into Zapier when you connect your "
+                                       "Intellectra account there.")
     zaps = f"{len(subs)} active Zap trigger{'s' if len(subs) != 1 else ''}"
     reason = f"{len(keys)} API key{'s' if len(keys) != 1 else ''}, {zaps}."
     return ConnectionStatus(state=ConnectionState.CONNECTED, reason=reason, details=details)

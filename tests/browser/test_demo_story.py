@@ -99,11 +99,15 @@ def test_the_demo_story(page, demo, screenshot):
     offer_form.get_by_label("Currency").select_option("usd")
     offer_form.get_by_label("After paying, send buyers to").fill(f"{demo}/settings/integrations")
     offer_form.get_by_role("button", name="Create offer").click()
-    expect(page.locator("#flash")).to_contain_text("Offer “Watercolour basics” created (49.00 USD)")
+    expect(page.locator("#flash")).to_contain_text("Offer “Watercolour basics” created (USD 49.00)")
     screenshot(page, "offer-created")
 
-    # a buyer follows the checkout link and pays on the sandbox checkout page; the purchase arrives as an event
+    # a buyer follows the checkout link: the offer's page, Buy, then pays on the sandbox checkout page;
+    # the purchase arrives as an event
     page.locator("#flash").get_by_role("link", name="Open its checkout page").click()
+    expect(page.get_by_role("heading", name="Watercolour basics")).to_be_visible()
+    expect(page.locator("#offer-price")).to_have_text("USD 49.00")
+    page.get_by_role("button", name="Buy").click()
     page.locator("#email").fill("grace@example.com")
     page.locator("#pay").click()
     page.goto(f"{demo}/settings/integrations")
