@@ -76,6 +76,15 @@ def zapier(method: str, path: str, **kwargs: Any) -> Call:
     return call
 
 
+def buyer(method: str, path: str) -> Call:
+    """A buyer (no credentials) asking for JSON, aiming at B's site."""
+    def call(arena: Arena, caller: Tenant, browser: Any) -> httpx.Response:
+        b = arena.b
+        return arena.http.request(method, arena.url + path.format(b=b), params={SMUGGLED: b.id},
+                                  headers={"Accept": "application/json", "X-Tenant-Id": b.id})
+    return call
+
+
 def page(method: str, path: str) -> Call:
     def call(arena: Arena, caller: Tenant, browser: tuple[httpx.Client, str]) -> httpx.Response:
         client, token = browser
@@ -110,13 +119,25 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
     ("POST", "/api/stripe_connect/offers"): (bearer("POST", "/api/stripe_connect/offers", json={
         "title": "Stolen", "kind": "course", "amount": 100, "success_url": "https://a.example/ok", SMUGGLED: "B"}),
         "self"),
-    ("GET", "/api/stripe_connect/checkout/{tenant_id}/{offer_id}"): (
-        bearer("GET", "/api/stripe_connect/checkout/{b.id}/off_of_somebody_else"), "refused"),
+    ("GET", "/api/stripe_connect/offers"): (bearer("GET", "/api/stripe_connect/offers"), "read"),
+    ("POST", "/api/stripe_connect/offers/{offer_id}/archive"): (
+        bearer("POST", "/api/stripe_connect/offers/off_of_somebody_else/archive"), "refused"),
+    ("GET", "/api/stripe_connect/checkout/{tenant_id}/{offer_id}"): (  # old links: a redirect to the buyer page
+        bearer("GET", "/api/stripe_connect/checkout/{b.id}/off_of_somebody_else"), "read"),
+    ("GET", "/integrations/stripe_connect/buy/{tenant_id}/{offer_id}"): (
+        buyer("GET", "/integrations/stripe_connect/buy/{b.id}/off_of_somebody_else"), "refused"),
+    ("POST", "/integrations/stripe_connect/buy/{tenant_id}/{offer_id}"): (
+        buyer("POST", "/integrations/stripe_connect/buy/{b.id}/off_of_somebody_else"), "refused"),
+    ("GET", "/integrations/stripe_connect/finish-setup"): (
+        page("GET", "/integrations/stripe_connect/finish-setup"), "self"),
+    ("POST", "/integrations/stripe_connect/finish-setup"): (
+        page("POST", "/integrations/stripe_connect/finish-setup"), "self"),
     ("GET", "/api/zapier/keys"): (bearer("GET", "/api/zapier/keys"), "read"),
     ("POST", "/api/zapier/keys"): (bearer("POST", "/api/zapier/keys", json={"label": "mine"}), "self"),
     ("DELETE", "/api/zapier/keys/{key_id}"): (bearer("DELETE", "/api/zapier/keys/{b.api_key_id}"), "refused"),
     ("GET", "/api/zapier/me"): (zapier("GET", "/api/zapier/me"), "read"),
     ("GET", "/api/zapier/hooks"): (zapier("GET", "/api/zapier/hooks"), "read"),
+    ("GET", "/api/zapier/triggers"): (zapier("GET", "/api/zapier/triggers"), "read"),
     ("POST", "/api/zapier/hooks"): (zapier("POST", "/api/zapier/hooks", json={
         "target_url": "https://hooks.example.test/mine", "event": "purchase.refunded"}), "self"),
     ("DELETE", "/api/zapier/hooks/{hook_id}"): (zapier("DELETE", "/api/zapier/hooks/{b.hook_id}"), "inert"),
