@@ -39,7 +39,8 @@ def describe(offer: Offer) -> str:
 def submit(ctx: IntegrationContext, form_name: str, values: Mapping[str, str]) -> CardFormResult:
     if form_name == ARCHIVE_OFFER:
         offer = archive_offer(ctx, values.get("offer_id", ""))
-        return CardFormResult(message=f"“{offer.title}” is archived: its checkout link no longer sells it.")
+        return CardFormResult(message=f"“{offer.title}” is archived: its checkout link no longer sells it.",
+                              data=offer.to_json())
     if form_name != CREATE_OFFER:  # the host only passes declared forms; this guards a stale declaration
         raise NotFound(f"Stripe has no form named {form_name!r}.", code="card_form_not_found")
     offer = create_offer(ctx, offer_request(values))

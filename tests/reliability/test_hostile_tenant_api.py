@@ -137,7 +137,6 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
     ("DELETE", "/api/zapier/keys/{key_id}"): (bearer("DELETE", "/api/zapier/keys/{b.api_key_id}"), "refused"),
     ("GET", "/api/zapier/me"): (zapier("GET", "/api/zapier/me"), "read"),
     ("GET", "/api/zapier/hooks"): (zapier("GET", "/api/zapier/hooks"), "read"),
-    ("GET", "/api/zapier/triggers"): (zapier("GET", "/api/zapier/triggers"), "read"),
     ("POST", "/api/zapier/hooks"): (zapier("POST", "/api/zapier/hooks", json={
         "target_url": "https://hooks.example.test/mine", "event": "purchase.refunded"}), "self"),
     ("DELETE", "/api/zapier/hooks/{hook_id}"): (zapier("DELETE", "/api/zapier/hooks/{b.hook_id}"), "inert"),
