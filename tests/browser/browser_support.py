@@ -66,3 +66,23 @@ class Hooks:
     def integration_info(self) -> IntegrationInfo:
         return IntegrationInfo(name="hooks", title="Hooks", description="Send your site's events to other apps.",
                                capabilities={Capability.API_KEYS})
+
+
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(page: Any, state: str) -> None:
+    """axe-core finds no WCAG 2.x A/AA violation on the page as it is now (``state`` names it in failures)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+    violations = [f"{v['id']}: {v['help']} ({len(v['nodes'])}: {v['nodes'][0]['target']})"
+                  for v in results.response["violations"]]
+    assert not violations, f"axe, {state}: {violations}"
+
+
+def in_viewport(page: Any, locator: Any) -> bool:
+    """The element's whole box is inside the visible part of the page."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= size["height"] + 1  # subpixels

@@ -14,38 +14,16 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from browser_support import REPO, card
 from playwright.sync_api import expect
 
-from core.registry import load_registry
-from core.sandbox_mode import DEMO_TENANTS, seed_demo_tenants
-from core.testing import free_port
-from core.web.app import create_app
+from core.sandbox_mode import DEMO_TENANTS
 
 README_SCREENSHOT = REPO / "docs" / "images" / "settings-page.png"
 UPDATE_README = "INTELLECTRA_UPDATE_SCREENSHOT"
 ADA = DEMO_TENANTS[0]
-
-
-@pytest.fixture
-def demo(make_host, live_server, monkeypatch) -> Iterator[str]:
-    # As `serve --sandbox`: no Stripe credentials; the sandbox's keys become the plugin's config.
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_CLIENT_ID", "STRIPE_WEBHOOK_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    host = make_host(registry=load_registry(REPO / "registry.toml"), real_clock=True,
-                     settings={"public_url": base_url, "demo_sign_in": True}, sandbox_base_url=base_url)
-    for name in ("stripe_connect", "zapier"):
-        record = host.plugins.records.get(name)
-        assert record is not None and record.state.value == "loaded", (
-            f"the {name} plugin must load in sandbox mode ({record.error if record else 'missing'})")
-    seed_demo_tenants(host)
-    yield live_server(create_app(host, run_workers=True), port=port)
 
 
 def reload_until(page, locator, text: str, timeout: float = 20.0) -> None:
@@ -143,6 +121,8 @@ def save_readme_screenshot(page, screenshot) -> None:
     Saved under test-artifacts every run; copied over docs/images/settings-page.png only when
     ``INTELLECTRA_UPDATE_SCREENSHOT=1``, so running the tests never changes a tracked file.
     """
+    page.set_viewport_size({"width": 1180, "height": 720})
+    page.evaluate("window.scrollTo(0, document.getElementById('stripe_connect').offsetTop - 16)")
     path: Path = screenshot(page, "readme", full_page=False)
     assert path.stat().st_size < 150_000, f"{path} is {path.stat().st_size} bytes; keep the README image small"
     if os.environ.get(UPDATE_README) == "1":

@@ -32,8 +32,12 @@ document.addEventListener("DOMContentLoaded", function () {
   var outcome = document.getElementById("new-key") || document.getElementById("flash");
   if (outcome) {
     outcome.focus({ preventScroll: true });
-    var box = outcome.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) { outcome.scrollIntoView({ block: "start" }); }
+    var bringIntoView = function () {
+      var box = outcome.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) { outcome.scrollIntoView({ block: "start" }); }
+    };
+    bringIntoView();
+    window.addEventListener("load", bringIntoView);  // again once the layout is final
   }
 
   document.querySelectorAll("form").forEach(function (form) {
