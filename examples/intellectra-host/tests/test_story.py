@@ -126,6 +126,11 @@ def test_a_creator_sells_a_course_a_buyer_is_enrolled_and_zapier_hears_of_it(
     expect(buyer.get_by_text("49.00 USD")).to_be_visible()
     screenshot(buyer, "sales-page")
     buyer.get_by_role("link", name="Buy “Watercolour basics”").click()
+    # the Stripe integration's buyer page, in the site's layout; its Buy opens Stripe's (sandbox) checkout
+    expect(buyer.locator("#offer-title")).to_have_text("Watercolour basics")
+    expect(buyer.locator(".site-bar")).to_be_visible()
+    screenshot(buyer, "buyer-page")
+    buyer.get_by_role("button", name="Buy", exact=True).click()
     buyer.locator("#email").fill("buyer@example.com")
     buyer.locator("#pay").click()
     expect(buyer.get_by_role("heading", name="Thank you for your purchase")).to_be_visible()
