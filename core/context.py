@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import attrs
 import httpx
 
-from core.errors import NotConnected, PluginError
+from core.errors import ConfigError, NotConnected, PluginError
 from core.models import Connection, ConnectionState, ConnectionStatus, InboundEvent, Tenant
 from core.plugin_services import (
     ApiKeysService,
@@ -145,11 +145,16 @@ class IntegrationContext:
 
     def callback_url(self, **params: str) -> str:
         """The absolute URL of ``/integrations/<name>/callback`` with ``params`` (e.g. ``state``)."""
-        url = f"{self.base_url.rstrip('/')}/integrations/{self.integration}/callback"
+        url = self.url_for(f"/integrations/{self.integration}/callback")
         return f"{url}?{urlencode(params)}" if params else url
 
     def url_for(self, path: str) -> str:
-        """An absolute URL on this host for ``path`` (e.g. your own web route)."""
+        """An absolute URL on this host for ``path`` (e.g. your own web route), built from
+        ``INTELLECTRA_PUBLIC_URL`` (never from the request that is being answered)."""
+        if not self.base_url:
+            raise ConfigError("INTELLECTRA_PUBLIC_URL is not set, so this host cannot build the absolute URL "
+                              f"{self.integration} asked for; set it to the address users reach this host at.",
+                              code="public_url_missing")
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
 
     # effects -----------------------------------------------------------------
@@ -236,19 +241,18 @@ class IntegrationContext:
         return self._services.perform_action(self.tenant, action, input)
 
     # contexts for a tenant ---------------------------------------------------
-    def for_tenant(self, tenant: Tenant | str, *, request: Request | None = None) -> IntegrationContext:
+    def for_tenant(self, tenant: Tenant | str) -> IntegrationContext:
         """This integration's context for ``tenant`` (a :class:`core.Tenant` or its id) and its connection.
 
-        For web routes and CLI commands, which start without a tenant. With ``request``, URLs
-        (``url_for``, ``callback_url``) are built for where that request reached the host. Effects
-        (``set_status``, ``deliver``...) only work in hook calls and raise here. Raises
-        :class:`core.NotFound` for an unknown tenant id.
+        For web routes and CLI commands, which start without a tenant. URLs (``url_for``,
+        ``callback_url``) are built from ``INTELLECTRA_PUBLIC_URL``, never from the request being
+        answered (its Host header is the client's to choose). Effects (``set_status``, ``deliver``...)
+        only work in hook calls and raise here. Raises :class:`core.NotFound` for an unknown tenant id.
         """
         found = tenant if isinstance(tenant, Tenant) else self._services.get_tenant(tenant)
         return IntegrationContext(services=self._services, integration=self.integration, config=self.config,
                                   tenant=found, connection=self._services.connection_of(found.id),
-                                  base_url=self._services.base_url_of(request) if request else self.base_url,
-                                  applies_effects=False)
+                                  base_url=self.base_url, applies_effects=False)
 
     async def run_in_threadpool(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Await ``fn(*args, **kwargs)`` — blocking code: the context's services, your provider's API —
@@ -288,7 +292,7 @@ class IntegrationContext:
     async def for_request(self, request: Request) -> IntegrationContext:
         """``for_tenant`` for the tenant a web request acts for (401 when there is none)."""
         tenant = await self.require_tenant(request)
-        return await self.run_in_threadpool(self.for_tenant, tenant, request=request)
+        return await self.run_in_threadpool(self.for_tenant, tenant)
 
 
 def default_status_for(state: ConnectionState, reason: str = "") -> ConnectionStatus:

@@ -24,7 +24,7 @@ outcomes, missed-event intake, connections, tenant lookup); its reference follow
 
 Every hook may accept only the arguments it needs (pluggy matches them by name). A hook that
 raises an exception other than an ``core.errors.IntellectraError`` is recorded against the plugin
-(``plugins list``, ``/healthz``) and never takes the host down; raise the ``IntellectraError``
+(``plugins list``, ``health``, ``/healthz/details``) and never takes the host down; raise the ``IntellectraError``
 subclasses (``ConnectError``, ``WebhookRejected``, ``ActionRequired``...) to tell the creator what
 went wrong and what to do.
 """

@@ -174,7 +174,7 @@ class Host:
         record = self.plugins.get(integration)
         return IntegrationContext(services=HostServices(self, integration), integration=integration,
                                   config=record.config, tenant=tenant, connection=connection,
-                                  base_url=base_url or self.settings.public_url, secrets=secrets)
+                                  base_url=base_url or self.settings.public_url or "", secrets=secrets)
 
     def loading_context(self, integration: str, base_url: str) -> IntegrationContext:
         """The ``ctx`` of a plugin that is still loading (``dev_servers``): no config yet, since its
@@ -228,30 +228,30 @@ class Host:
 
     # ------------------------------------------------------------------ the host app's verbs
     def connect(self, tenant: Tenant, integration: str, form: Mapping[str, str] | None = None, *,
-                base_url: str | None = None, actor: str = "creator") -> ConnectOutcome:
-        return self.flow.start(tenant, integration, form or {}, base_url=base_url or self.settings.public_url,
-                               actor=actor)
+                actor: str = "creator") -> ConnectOutcome:
+        return self.flow.start(tenant, integration, form or {}, base_url=self._public_url, actor=actor)
 
     def complete_connect(self, tenant: Tenant, integration: str, params: Mapping[str, str], *,
-                         base_url: str | None = None, actor: str = "creator") -> ConnectOutcome:
-        return self.flow.complete(tenant, integration, params, base_url=base_url or self.settings.public_url,
-                                  actor=actor)
+                         actor: str = "creator") -> ConnectOutcome:
+        return self.flow.complete(tenant, integration, params, base_url=self._public_url, actor=actor)
 
-    def disconnect(self, tenant: Tenant, integration: str, *, actor: str = "creator",
-                   base_url: str | None = None) -> Connection | None:
-        return self.flow.disconnect(tenant, integration, actor=actor, base_url=base_url or self.settings.public_url)
+    def disconnect(self, tenant: Tenant, integration: str, *, actor: str = "creator") -> Connection | None:
+        return self.flow.disconnect(tenant, integration, actor=actor, base_url=self._public_url)
 
-    def status(self, tenant: Tenant, integration: str, *, refresh: bool = False,
-               base_url: str | None = None) -> Connection:
+    def status(self, tenant: Tenant, integration: str, *, refresh: bool = False) -> Connection:
         """``tenant``'s connection to ``integration`` (state, reason, action URL) as stored, or asked of the
         provider with ``refresh``; ``NotConnected`` if there is none."""
-        return self.flow.status(tenant, integration, refresh=refresh, base_url=base_url or self.settings.public_url)
+        return self.flow.status(tenant, integration, refresh=refresh, base_url=self._public_url)
 
     def submit_card_form(self, tenant: Tenant, integration: str, form: str, values: Mapping[str, str], *,
-                         base_url: str | None = None, actor: str = "creator") -> CardFormResult:
+                         actor: str = "creator") -> CardFormResult:
         """Submit one of the integration's card forms (checked, then its ``submit_card_form`` hook)."""
-        return card_forms.submit(self, tenant, integration, form, values, base_url=base_url or self.settings.public_url,
-                      actor=actor)
+        return card_forms.submit(self, tenant, integration, form, values, base_url=self._public_url, actor=actor)
+
+    @property
+    def _public_url(self) -> str:
+        """Every absolute URL a hook builds starts here (``INTELLECTRA_PUBLIC_URL``), never at a request's Host."""
+        return self.settings.public_url or ""
 
     def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None) -> DomainEvent:
         """Emit a host-app domain event (``member.created``...); ``conn`` joins your transaction.

@@ -130,12 +130,6 @@ class HostServices:
                             duplicates=int(result.body.get("duplicates", 0)))
 
     @staticmethod
-    def base_url_of(request: Request) -> str:
-        from core.web.identity import base_url_of  # core.web needs the host: imported when a route runs
-
-        return base_url_of(request)
-
-    @staticmethod
     def render_page(request: Request, directory: Path, template: str, context: Mapping[str, Any],
                     status_code: int) -> HTMLResponse:
         from core.web.templating import render_plugin_page  # core.web needs the host: imported when a route runs
@@ -316,8 +310,7 @@ class ConnectionsService(_Scoped):
         created), not through the settings page. The hook must return ``Connected``.
         """
         tenant = self._tenant("ctx.connections.connect")
-        outcome = self._host.connect(tenant, self._integration, {}, base_url=self._ctx.base_url,
-                                     actor=self._actor(actor))
+        outcome = self._host.connect(tenant, self._integration, {}, actor=self._actor(actor))
         if outcome.connection is None:
             raise PluginError(f"ctx.connections.connect() needs the {self._integration} connect hook to return "
                               "Connected; a Redirect has to go through the settings page.", code="connect_redirects")
@@ -329,5 +322,5 @@ class ConnectionsService(_Scoped):
         :class:`core.NotConnected` when the tenant never connected.
         """
         tenant = self._tenant("ctx.connections.recheck")
-        return self._host.status(tenant, self._integration, base_url=self._ctx.base_url)
+        return self._host.status(tenant, self._integration)
 

@@ -17,10 +17,16 @@ from core.settings import Settings
 DEMO_TENANTS = ("Ada's Watercolour Studio", "Grace's Code Academy")
 
 
-def sandbox_settings(settings: Settings) -> Settings:
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def sandbox_settings(settings: Settings, *, served_at: str) -> Settings:
     """What ``serve --sandbox`` switches on, and nothing else does: demo sign-in, loopback delivery
-    targets, and (without ``INTELLECTRA_SECRET_KEYS``) the development key kept beside the database."""
+    targets and Host names, ``served_at`` as the public URL unless INTELLECTRA_PUBLIC_URL says otherwise,
+    and (without ``INTELLECTRA_SECRET_KEYS``) the development key kept beside the database."""
     return attrs.evolve(settings, demo_sign_in=True, allow_loopback_targets=True,
+                        public_url=settings.public_url or served_at,
+                        allowed_hosts=tuple(dict.fromkeys([*settings.allowed_hosts, *LOOPBACK_HOSTS])),
                         secret_keys=settings.secret_keys or ensure_dev_key(dev_key_path(settings.database_url)))
 
 

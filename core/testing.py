@@ -154,8 +154,11 @@ def make_host(intellectra_database_url: str, clock: ManualClock) -> Iterator[Cal
               registry: Mapping[str, Any] | RegistryConfig | None = None, clock_: Any = None,
               settings: Mapping[str, Any] | None = None, real_clock: bool = False,
               sandbox_base_url: str | None = None) -> Host:
+        # The public URL is a placeholder on loopback (any port passes the Host check); a test that
+        # follows an absolute URL the host builds sets ``public_url`` to its live server's address.
         opts: dict[str, Any] = dict(database_url=intellectra_database_url, secret_keys=keys,
-                                    allow_loopback_targets=True, registry_path=Path("/nonexistent/registry.toml"))
+                                    public_url="http://127.0.0.1:8000", allow_loopback_targets=True,
+                                    registry_path=Path("/nonexistent/registry.toml"))
         opts.update(settings or {})
         reg = registry if isinstance(registry, RegistryConfig) else parse_registry(registry or {})
         host = Host.create(settings=Settings(**opts), registry=reg, migrate=False,

@@ -84,7 +84,7 @@ def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, use_dev
         if sandbox_base_url is not None:
             from core.sandbox_mode import sandbox_settings
 
-            settings = sandbox_settings(settings)
+            settings = sandbox_settings(settings, served_at=sandbox_base_url)
         elif use_dev_key and not settings.secret_keys:
             key = read_dev_key(dev_key_path(settings.database_url))
             settings = attrs.evolve(settings, secret_keys=key) if key else settings

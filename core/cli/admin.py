@@ -42,6 +42,27 @@ def register(cli: click.Group) -> None:
             store.dispose()
         click.echo(f"Database is up to date ({store.dialect}).")
 
+    @cli.command("health")
+    @json_option
+    @click.pass_context
+    def health(ctx: click.Context, as_json: bool) -> None:
+        """The operator's view of /healthz: database, every plugin with its errors. Exits 1 unless ok."""
+        from core.health import operator_health
+
+        report = operator_health(_cli_host(ctx))
+        if as_json:
+            emit_object(report, as_json=True)
+        else:
+            database = report["database"]
+            emit_object({"status": report["status"],
+                         "database": f"{database['dialect']}, " + ("reachable" if database["ok"]
+                                                                  else f"unreachable ({database.get('error')})"),
+                         "failed plugins": ", ".join(report["failed_plugins"]) or "none"}, as_json=False)
+            emit_listing(report["plugins"], ["name", "state", "version", "source", "error"], as_json=False,
+                         title="Plugins")
+        if report["status"] != "ok":
+            ctx.exit(1)
+
     @cli.group()
     def plugins() -> None:
         """Installed and configured plugins."""

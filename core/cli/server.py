@@ -13,6 +13,7 @@ import click
 
 from core.errors import ConfigError
 from core.host import Host
+from core.settings import Settings
 
 
 def register(cli: click.Group) -> None:
@@ -33,9 +34,10 @@ def register(cli: click.Group) -> None:
         from core.web.app import create_app
 
         listening = bind_port(bind, port)  # first: a busy port is reported before anything starts
-        overrides: dict[str, object] = {"public_url": f"http://{bind}:{port}"}
         base_url = f"http://{bind}:{port}"
-        host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, use_dev_key=False, **overrides)
+        if not sandbox:
+            Settings.from_env().require_public_url()  # before anything starts: one line saying how to set it
+        host = get_host(ctx, sandbox_base_url=base_url if sandbox else None, use_dev_key=False)
         host.check_schema()
         report_failed_plugins(host)
         if sandbox:

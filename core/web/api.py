@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from core.converter import converter
 from core.errors import IntellectraError, ValidationFailed
-from core.web.identity import base_url_of, host_of, require_tenant
+from core.web.identity import host_of, require_tenant
 from core.web.serialize import connection_json, integration_json
 from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
 from core.web.session import own_session
@@ -60,8 +60,7 @@ async def connect(request: Request) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     form = await read_form_or_json(request)
-    outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form,
-                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+    outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form, actor=f"tenant:{tenant.id}")
     if outcome.redirect_url:
         return JSONResponse({"redirect_url": outcome.redirect_url})
     return JSONResponse({"connection": connection_json(outcome.connection)}, status_code=201)
@@ -74,7 +73,7 @@ async def callback(request: Request) -> Response:
     try:
         tenant = await require_tenant(request)
         outcome = await host.run_plugin_code(name, "complete_connect", host.complete_connect, tenant, name,
-                                             dict(request.query_params), base_url=base_url_of(request),
+                                             dict(request.query_params),
                                              actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         # Cancelling at the provider is a choice the creator made, not a failure: said plainly, not in red.
@@ -109,7 +108,7 @@ async def disconnect(request: Request) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     connection = await host.run_plugin_code(name, "disconnect", host.disconnect, tenant, name,
-                                            actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
+                                            actor=f"tenant:{tenant.id}")
     return JSONResponse({"connection": connection_json(connection)})
 
 
@@ -118,8 +117,7 @@ async def status(request: Request) -> Response:
     host = host_of(request)
     refresh = request.query_params.get("refresh", "").lower() in ("1", "true", "yes")
     name = request.path_params["name"]
-    connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=refresh,
-                                            base_url=base_url_of(request))
+    connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=refresh)
     return JSONResponse({"connection": connection_json(connection)})
 
 
@@ -130,7 +128,7 @@ async def submit_card_form(request: Request) -> Response:
     values = await read_form_or_json(request)
     name = request.path_params["name"]
     result = await host.run_plugin_code(name, "submit_card_form", host.submit_card_form, tenant, name,
-                                        request.path_params["form"], values, base_url=base_url_of(request),
+                                        request.path_params["form"], values,
                                         actor=f"tenant:{tenant.id}")
     return JSONResponse({"result": converter.unstructure(result)})
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
 
 from core.host import Host
@@ -22,7 +23,7 @@ from core.web import api, tenant_api
 from core.web.csrf import CsrfMiddleware
 from core.web.embedding import EmbeddedPage, PageLayout
 from core.web.errors import EXCEPTION_HANDLERS
-from core.web.health import healthz
+from core.web.health import healthz, healthz_details
 from core.web.identity import session_secret
 from core.web.limits import BodySizeLimit, RejectNul
 from core.web.metrics import metrics
@@ -91,6 +92,7 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/healthz/details", healthz_details, methods=["GET"]),
         Route("/webhooks/{name}", receive_webhook, methods=["POST"]),
         *api.ROUTES,
         *tenant_api.ROUTES,
@@ -98,12 +100,14 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         *plugin_routes(host),
         *extra,
     ]
+    public_url = host.settings.require_public_url()
     middleware = [
+        # A Host header we do not serve is refused before anything runs (it never reaches a URL anyway).
+        Middleware(TrustedHostMiddleware, allowed_hosts=host.settings.trusted_hosts(), www_redirect=False),
         Middleware(RejectNul),
         Middleware(BodySizeLimit, max_bytes=host.settings.max_body_bytes),
-        Middleware(OwnSessionMiddleware, secret_key=session_secret(host),
-                   https_only=host.settings.public_url.startswith("https://")),
-        Middleware(CsrfMiddleware),
+        Middleware(OwnSessionMiddleware, secret_key=session_secret(host), https_only=public_url.startswith("https://")),
+        Middleware(CsrfMiddleware, public_url=public_url),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)

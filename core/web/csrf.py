@@ -1,13 +1,27 @@
 """CSRF protection for everything a browser's cookie can authenticate.
 
-Browsers attach the session cookie to any request, including ones a hostile page makes, so every
-state-changing request that may ride on that cookie must also carry a per-session token the hostile
-page cannot read: the ``csrf_token`` form field or the ``X-CSRF-Token`` header. Requests that bring
-their own credential (``Authorization: Bearer``, ``X-API-Key``) are not ambient and are exempt, and
-so are provider webhooks (``/webhooks/...``), which are verified by signature.
+Browsers attach cookies to any request, including ones a hostile page makes, and behind an auth proxy
+they attach ``Authorization: Basic``/``Negotiate`` by themselves too. So the only request that skips
+the check is one that brings a bearer token: identity then comes from that token alone and the
+cookie is never consulted (``core.builtins.StandaloneIdentity``), and a page on another site cannot
+set that header. Every other state-changing request that carries any cookie (ours, or a host app's
+whose ``resolve_tenant`` reads its own session) or a form body needs both:
+
+* the session's token, as the ``csrf_token`` form field or the ``X-CSRF-Token`` header; and
+* an ``Origin`` (or, without one, a ``Referer``) on this host: the public URL's origin or the origin
+  the request itself was made to (whose Host header ``TrustedHostMiddleware`` has already vetted).
+
+Provider webhooks (``/webhooks/...``) are exempt: they carry no cookie and are verified by signature.
 
 The token is random per session (``secrets``), kept in the app's own signed session cookie, compared in
 constant time, and replaced at sign-in and sign-out.
+
+Why not a library: ``asgi-csrf`` implements a double-submit cookie that is not tied to the signed
+session (so it cannot be replaced at sign-in) and checks no ``Origin``; ``starlette-csrf`` reads the
+token from a header only, which plain HTML forms cannot send. Both also skip the check on headers we
+must not trust (any cookie-less request, or ``Authorization: Bearer`` without asking whether the
+cookie is consulted). This module is the synchronizer-token pattern OWASP describes, plus the origin
+check, in about a hundred lines.
 """
 
 from __future__ import annotations
@@ -15,13 +29,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.web.session import COOKIE, own_session
 from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
+from core.web.session import own_session
 
 SESSION_KEY = "csrf"
 FORM_FIELD = "csrf_token"
@@ -29,12 +44,13 @@ HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 EXEMPT_PREFIXES = ("/webhooks/",)
-OWN_CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
-SESSION_COOKIE = COOKIE
 
 FAILED_MESSAGE = ("This request was refused because its security token is missing or out of date "
                   "(CSRF protection). Reload the page and try again; API clients send the token from "
                   "the page's <meta name=\"csrf-token\"> as the X-CSRF-Token header, or use a bearer token.")
+ORIGIN_MESSAGE = ("This request was refused because it did not come from a page of this site (its Origin or "
+                  "Referer header names another site, or neither was sent; CSRF protection). Open the "
+                  "settings page on this site and try again, or call the API with a bearer token.")
 
 
 def csrf_token(request: Request) -> str:
@@ -65,8 +81,14 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None
     return None
 
 
+def bearer_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; None for any other scheme or an empty token."""
+    scheme, _, token = (_header(headers, b"authorization") or b"").decode("latin-1").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
 def needs_check(scope: Scope) -> bool:
-    """Whether this request could be riding on the browser's cookie (and so needs the token)."""
+    """Whether this request could be riding on a cookie (and so needs the token and the origin check)."""
     if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
         return False
     root, path = scope.get("root_path", ""), scope["path"]
@@ -75,26 +97,54 @@ def needs_check(scope: Scope) -> bool:
     if path.startswith(EXEMPT_PREFIXES):
         return False
     headers = scope.get("headers", [])
-    if any(_header(headers, name) for name in OWN_CREDENTIAL_HEADERS):
-        return False
-    cookie = (_header(headers, b"cookie") or b"").decode("latin-1")
+    if bearer_token(headers):
+        return False  # identity comes from the token alone; no cookie is consulted
     content_type = (_header(headers, b"content-type") or b"").decode("latin-1").lower()
     # A form post is always browser-made; a cookie-less one is never ours, so it needs a token too.
-    return f"{SESSION_COOKIE}=" in cookie or content_type.startswith(FORM_TYPES)
+    return bool(_header(headers, b"cookie")) or content_type.startswith(FORM_TYPES)
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL, lower-cased; None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_origin(scope: Scope, public_url: str | None) -> bool:
+    """The request's ``Origin`` (else its ``Referer``) is the public URL's origin or the request's own."""
+    headers = scope.get("headers", [])
+    presented = _header(headers, b"origin") or _header(headers, b"referer")
+    origin = origin_of(presented.decode("latin-1")) if presented else None
+    if origin is None:
+        return False
+    own_host = (_header(headers, b"host") or b"").decode("latin-1")
+    allowed = {f"{scope.get('scheme', 'http')}://{own_host}".lower()} if own_host else set()
+    if public_url and (public := origin_of(public_url)):
+        allowed.add(public)
+    return origin in allowed
 
 
 class CsrfMiddleware:
-    """Pure ASGI middleware (inside ``SessionMiddleware``) that refuses unsafe cookie requests without the token.
-
-    A form body is read once, checked, and replayed to the app unchanged.
+    """Pure ASGI middleware (inside the web app's own session middleware) that refuses unsafe cookie
+    requests without the token or from another origin. A form body is read once, checked, and replayed
+    to the app unchanged.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, public_url: str | None = None) -> None:
         self.app = app
+        self.public_url = public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not needs_check(scope):
             await self.app(scope, receive, send)
+            return
+        if not same_origin(scope, self.public_url):
+            await self._refuse(scope, receive, send, ORIGIN_MESSAGE)
             return
         expected = scope.get(SESSION_SCOPE_KEY, {}).get(SESSION_KEY)
         presented_header = _header(scope.get("headers", []), HEADER.encode())
@@ -115,16 +165,16 @@ class CsrfMiddleware:
         else:
             await self._refuse(scope, _replayer(body, receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, message: str = FAILED_MESSAGE) -> None:
         accept = _header(scope.get("headers", []), b"accept") or b""
         response: Response
         if b"text/html" in accept:
             from core.web.templating import render_error_page
 
             response = render_error_page(Request(scope, receive), status_code=403,
-                                         title="This form has expired", message=FAILED_MESSAGE)
+                                         title="This form has expired", message=message)
         else:
-            response = JSONResponse({"error": {"code": "csrf_failed", "message": FAILED_MESSAGE}}, status_code=403)
+            response = JSONResponse({"error": {"code": "csrf_failed", "message": message}}, status_code=403)
         await response(scope, receive, send)
 
 

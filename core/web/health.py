@@ -1,37 +1,28 @@
-"""``GET /healthz``: plugins and database, for load balancers and operators."""
+"""``GET /healthz`` for anyone (up or not), ``GET /healthz/details`` for operators (see ``core.health``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import anyio.to_thread
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.plugins import PluginState
+from core.health import operator_health, public_health
 from core.web.identity import host_of
+from core.web.operator import require_operator
 
 
 async def healthz(request: Request) -> Response:
+    body = await anyio.to_thread.run_sync(public_health, host_of(request), limiter=_probe_threads(request))
+    return JSONResponse(body, status_code=503 if body["status"] == "unavailable" else 200)
+
+
+async def healthz_details(request: Request) -> Response:
+    require_operator(request)
     host = host_of(request)
-
-    def probe() -> dict[str, Any]:
-        try:
-            with host.store.read() as c:
-                c.execute(text("SELECT 1"))
-            return {"ok": True, "dialect": host.store.dialect}
-        except Exception as exc:  # the answer *is* the error
-            return {"ok": False, "dialect": host.store.dialect, "error": exc.__class__.__name__}
-
-    database = await anyio.to_thread.run_sync(probe, limiter=_probe_threads(request))
-    plugins = [r.as_json() for r in host.plugins.records.values() if not r.builtin]
-    failed = [p["name"] for p in plugins if p["state"] == PluginState.FAILED.value]
-    status = "ok" if database["ok"] and not failed else ("degraded" if database["ok"] else "unavailable")
-    body = {"status": status, "database": database, "plugins": plugins, "failed_plugins": failed,
-            "pipeline": host.pipeline.metrics}
-    return JSONResponse(body, status_code=200 if database["ok"] else 503)
+    body = await anyio.to_thread.run_sync(operator_health, host, limiter=_probe_threads(request))
+    body["pipeline"] = host.pipeline.metrics  # this process's counters
+    return JSONResponse(body, status_code=503 if body["status"] == "unavailable" else 200)
 
 
 def _probe_threads(request: Request) -> anyio.CapacityLimiter:

@@ -50,9 +50,3 @@ def session_secret(host: Host) -> str:
         first = host.settings.secret_keys.split(",")[0].strip()
         return hashlib.sha256(b"intellectra-session:" + first.encode()).hexdigest()
     return pysecrets.token_hex(32)
-
-
-def base_url_of(request: Request) -> str:
-    """Where this app is served, including the prefix a host app mounted it under."""
-    root = request.scope.get("root_path", "")
-    return f"{request.url.scheme}://{request.url.netloc}{root}"

@@ -200,14 +200,17 @@ def components() -> dict[str, Any]:
             "NotFound": error("No such object for this site (another site's ids look exactly like missing ones)."),
             "Invalid": error("The request is invalid; the message says what to change."),
             "Conflict": error("The current state does not allow it (e.g. not connected, account already in use)."),
-            "CsrfFailed": error("A cookie-authenticated call without the X-CSRF-Token header."),
+            "CsrfFailed": error("A cookie-authenticated call without the X-CSRF-Token header, or from another "
+                                "site's page (its Origin or Referer is not this host)."),
         },
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
                            "description": "The site's token from `intellectra-integrations tenants create`."},
             "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "intellectra_session",
                               "description": "The settings page's signed session; unsafe methods also need the "
-                                             "X-CSRF-Token header (the page's <meta name=\"csrf-token\">)."},
+                                             "X-CSRF-Token header (the page's <meta name=\"csrf-token\">) and an "
+                                             "Origin (or Referer) on this host. Any Authorization header other "
+                                             "than a bearer token leaves these checks in force."},
         },
     }
 

@@ -24,7 +24,7 @@ from core.errors import IntellectraError
 from core.models import ApiKey, Tenant
 from core.plugins import PluginRecord
 from core.web.api import FLASH_KEY
-from core.web.identity import base_url_of, current_tenant, host_of
+from core.web.identity import current_tenant, host_of
 from core.web.session import own_session
 from core.web.settings_view import DETAILS_HOOK, Details, build_view, details_unavailable, plugin_details, wants_details
 from core.web.signin import SETTINGS_PATH, login_url, signin_routes
@@ -129,13 +129,11 @@ async def card_details(request: Request, tenant: Tenant) -> dict[str, Details]:
     """Every plugin's ``card_details`` for this site, each on its plugin's lane, all at once (one slow
     provider then delays the page by its own time only, and never blocks the event loop)."""
     host = host_of(request)
-    base_url = base_url_of(request)
     records = [r for r in host.plugins.records.values() if wants_details(host, r)]
 
     async def one(record: PluginRecord) -> Details:
         try:
-            return await host.run_plugin_code(record.name, DETAILS_HOOK, plugin_details, host, record, tenant,
-                                              base_url)
+            return await host.run_plugin_code(record.name, DETAILS_HOOK, plugin_details, host, record, tenant)
         except IntellectraError as exc:  # the lane was busy or the call ran out of time
             return details_unavailable(record, exc)
 
@@ -155,7 +153,7 @@ async def connect(request: Request, tenant: Tenant) -> Response:
     form.pop("csrf_token", None)
     try:
         outcome = await host.run_plugin_code(name, "connect", host.connect, tenant, name, form,
-                                             base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+                                             actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name, field=exc.field or "")
         return back(request)
@@ -185,8 +183,7 @@ async def confirm_disconnect(request: Request, tenant: Tenant) -> Response:
     effects: list[str] = []
     if wants_details(host, record):
         try:
-            found, _ = await host.run_plugin_code(name, DETAILS_HOOK, plugin_details, host, record, tenant,
-                                                  base_url_of(request))
+            found, _ = await host.run_plugin_code(name, DETAILS_HOOK, plugin_details, host, record, tenant)
         except IntellectraError:
             found = None
         effects = list(found.disconnect_effects) if found else []
@@ -199,7 +196,7 @@ async def disconnect(request: Request, tenant: Tenant) -> Response:
     name = request.path_params["name"]
     try:
         connection = await host.run_plugin_code(name, "disconnect", host.disconnect, tenant, name,
-                                                actor=f"tenant:{tenant.id}", base_url=base_url_of(request))
+                                                actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request)
@@ -215,8 +212,7 @@ async def refresh(request: Request, tenant: Tenant) -> Response:
     host = host_of(request)
     name = request.path_params["name"]
     try:
-        connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=True,
-                                                base_url=base_url_of(request))
+        connection = await host.run_plugin_code(name, "status", host.status, tenant, name, refresh=True)
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name)
         return back(request)
@@ -302,7 +298,7 @@ async def submit_card_form(request: Request, tenant: Tenant) -> Response:
     shown_in = {"form": form_name} if _listed(request, name, form_name) else {"section": section}
     try:
         result = await run_in_threadpool(host.submit_card_form, tenant, name, form_name, values,
-                                         base_url=base_url_of(request), actor=f"tenant:{tenant.id}")
+                                         actor=f"tenant:{tenant.id}")
     except IntellectraError as exc:
         flash(request, "error", exc.message, code=exc.code, integration=name, link_url=exc.action_url,
               link_label=f"Manage in {_title(request, name)} dashboard" if exc.action_url else None,

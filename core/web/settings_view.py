@@ -166,12 +166,12 @@ def wants_details(host: Host, record: PluginRecord) -> bool:
             and host.plugins.implements(record.name, DETAILS_HOOK))
 
 
-def plugin_details(host: Host, record: PluginRecord, tenant: Tenant, base_url: str) -> Details:
+def plugin_details(host: Host, record: PluginRecord, tenant: Tenant) -> Details:
     """The plugin's ``card_details`` for this site, or why there are none (never an exception: the
     page renders whatever one plugin does). Blocking: call it on the plugin's lane."""
     title = record.info.title if record.info else record.name
     connection = host.connections.find(tenant.id, record.name)
-    ctx = host.context(record.name, tenant=tenant, connection=connection, base_url=base_url)
+    ctx = host.context(record.name, tenant=tenant, connection=connection)
     try:
         details = host.plugins.call(record.name, DETAILS_HOOK, ctx=ctx)
     except PluginError:  # a bug, recorded against the plugin by the call (operators read it there)

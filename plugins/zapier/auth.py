@@ -38,7 +38,7 @@ async def authenticate(request: Request, ctx: IntegrationContext) -> Caller:
         if found is None:
             return None
         tenant, key = found
-        return Caller(tenant=tenant, key=key, ctx=ctx.for_tenant(tenant, request=request))
+        return Caller(tenant=tenant, key=key, ctx=ctx.for_tenant(tenant))
 
     caller = await ctx.run_in_threadpool(identify)
     if caller is None:

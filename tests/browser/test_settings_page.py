@@ -8,15 +8,18 @@ import pytest
 from browser_support import SECRET_VALUE, DemoPay, Hooks, card
 from playwright.sync_api import expect
 
+from core.testing import free_port
 from core.web.app import create_app
 
 
 @pytest.fixture
 def server(make_host, live_server):
-    host = make_host(plugins={"demopay": DemoPay(), "hooks": Hooks()}, settings={"demo_sign_in": True})
+    port = free_port()
+    host = make_host(plugins={"demopay": DemoPay(), "hooks": Hooks()},
+                     settings={"demo_sign_in": True, "public_url": f"http://127.0.0.1:{port}"})
     host.tenants.create("Ada's Studio")
     host.tenants.create("Bob's Bakery")
-    return live_server(create_app(host))
+    return live_server(create_app(host), port=port)
 
 
 def sign_in(page, server, name="Ada's Studio"):

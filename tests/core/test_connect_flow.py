@@ -172,10 +172,10 @@ def test_complete_connect_can_send_the_creator_back_with_a_fresh_state(make_host
                 return Redirect(url=ctx.callback_url(state=state), state_data={"step": state_data["step"] + 1})
             return Connected(external_id="acct_1", data={"steps": state_data["step"]})
 
-    host = make_host(plugins={"onboard": Onboarding()})
+    host = make_host(plugins={"onboard": Onboarding()}, settings={"public_url": "http://test"})
     tenant, _ = host.tenants.create("Site")
-    first = state_of(host.connect(tenant, "onboard", {}, base_url="http://test").redirect_url)
-    again = host.complete_connect(tenant, "onboard", {"state": first, "refresh": "1"}, base_url="http://test")
+    first = state_of(host.connect(tenant, "onboard", {}).redirect_url)
+    again = host.complete_connect(tenant, "onboard", {"state": first, "refresh": "1"})
     assert again.redirect_url.startswith("http://test/integrations/onboard/callback?state=")
     second = state_of(again.redirect_url)
     assert second != first

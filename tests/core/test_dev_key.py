@@ -48,9 +48,11 @@ def test_a_damaged_key_file_is_a_clear_error_naming_the_file(tmp_path: Path) -> 
 def test_sandbox_settings_switch_on_exactly_the_sandbox_conveniences(tmp_path: Path) -> None:
     base = Settings(database_url=f"sqlite:///{tmp_path}/intellectra.db")
 
-    sandbox = sandbox_settings(base)
+    sandbox = sandbox_settings(base, served_at="http://127.0.0.1:8000")
 
     assert (sandbox.demo_sign_in, sandbox.allow_loopback_targets) == (True, True)
+    assert sandbox.public_url == "http://127.0.0.1:8000"
+    assert {"127.0.0.1", "localhost"} <= set(sandbox.trusted_hosts())
     assert sandbox.throwaway_secret_key is False
     assert sandbox.secret_keys == read_dev_key(tmp_path / "intellectra.dev-key")
 
@@ -58,7 +60,8 @@ def test_sandbox_settings_switch_on_exactly_the_sandbox_conveniences(tmp_path: P
 def test_configured_keys_win_over_the_development_key(tmp_path: Path) -> None:
     key = Fernet.generate_key().decode()
 
-    sandbox = sandbox_settings(Settings(database_url=f"sqlite:///{tmp_path}/intellectra.db", secret_keys=key))
+    sandbox = sandbox_settings(Settings(database_url=f"sqlite:///{tmp_path}/intellectra.db", secret_keys=key),
+                               served_at="http://127.0.0.1:8000")
 
     assert sandbox.secret_keys == key
     assert not (tmp_path / "intellectra.dev-key").exists()
@@ -72,7 +75,8 @@ def demo_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("INTELLECTRA_DATABASE_URL", database_url)
     monkeypatch.setenv("INTELLECTRA_REGISTRY", str(tmp_path / "registry.toml"))
     (tmp_path / "registry.toml").write_text("")
-    host = Host.create(settings=sandbox_settings(Settings.from_env()), registry=parse_registry({}))
+    settings = sandbox_settings(Settings.from_env(), served_at="http://127.0.0.1:8000")
+    host = Host.create(settings=settings, registry=parse_registry({}))
     tenant, _ = host.tenants.create("Demo")
     host.subscriptions.subscribe(tenant.id, "hooks", event_type="member.created",
                                  target_url="http://127.0.0.1:9/demo-hook")

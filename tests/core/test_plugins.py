@@ -91,7 +91,8 @@ class TestIsolation:
 
     def test_a_plugin_raising_inside_a_hook_is_recorded_and_the_host_keeps_serving(
             self, make_host, fixture_plugins, live_server):
-        host = make_host(registry=registry(raising={"module": "raising_module"}, hello=HELLO))
+        host = make_host(registry=registry(raising={"module": "raising_module"}, hello=HELLO),
+                         settings={"metrics_token": "operator-token"})
         tenant, token = host.tenants.create("Site")
         url = live_server(create_app(host))
         auth = {"Authorization": f"Bearer {token}"}
@@ -104,7 +105,7 @@ class TestIsolation:
         ok = httpx.post(f"{url}/api/integrations/hello/connect", json={"account": "acme", "option": "direct"},
                         headers=auth)
         assert ok.status_code == 201
-        health = httpx.get(f"{url}/healthz").json()
+        health = httpx.get(f"{url}/healthz/details", headers={"Authorization": "Bearer operator-token"}).json()
         raising = next(p for p in health["plugins"] if p["name"] == "raising")
         assert raising["recent_errors"] == ["connect: RuntimeError: provider exploded during connect"]
 

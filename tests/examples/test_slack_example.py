@@ -153,6 +153,7 @@ def running_site(site_venv: PluginVenv, tmp_path_factory: pytest.TempPathFactory
     assert created.returncode == 0, created.stderr
     tenant = json.loads(created.stdout)
     port = free_port()
+    env["INTELLECTRA_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # serve needs it outside --sandbox
     server = subprocess.Popen(["intellectra-integrations", "serve", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -42,7 +42,7 @@ def test_every_backend_terminated_during_the_load_processes_reconnect_and_lose_n
     # No crash loop: every process rode out the cuts in place (never exited, never restarted).
     assert all(p.alive() and p.incarnations == 1 for p in fleet.processes)
     for url in fleet.urls:
-        assert httpx.get(f"{url}/healthz", timeout=10).json()["database"]["ok"] is True
+        assert httpx.get(f"{url}/healthz", timeout=10).json()["database"] == "ok"
     checks.assert_nothing_lost(run, deployment.subscription_secrets())
     figures.record("database_faults", {
         "events": sizes.FAULT_EVENTS, "requests": run.load.requests, "answers": dict(run.load.answers),

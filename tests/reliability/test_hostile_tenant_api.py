@@ -166,12 +166,12 @@ CROSS_TENANT: dict[tuple[str, str], tuple[Call, str]] = {
     ("POST", "/settings/integrations/{name}/api-keys/{key_id}/revoke"): (
         page("POST", "/settings/integrations/zapier/api-keys/{b.api_key_id}/revoke"), "refused-page"),
 }
-"""Routes that act for nobody in particular, so there is no other tenant to reach: the health check, the
-metrics (the operator's token; labels name integrations, never tenants), the OpenAPI document, sign-in (the
-token *is* the identity), the callback (tested in test_hostile_connect.py), the webhook endpoint (signed by the
-provider; test_hostile_webhooks.py) and the static files."""
-NOT_TENANT_SCOPED = {("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/"),
-                     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+"""Routes that act for nobody in particular, so there is no other tenant to reach: the health check, its
+operator details and the metrics (the operator's token; labels name integrations, never tenants), the
+OpenAPI document, sign-in (the token *is* the identity), the callback (tested in test_hostile_connect.py),
+the webhook endpoint (signed by the provider; test_hostile_webhooks.py) and the static files."""
+NOT_TENANT_SCOPED = {("GET", "/healthz"), ("GET", "/healthz/details"), ("GET", "/metrics"), ("GET", "/openapi.json"),
+                     ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
                      ("GET", "/integrations/{name}/callback"), ("POST", "/webhooks/{name}")}
 
 

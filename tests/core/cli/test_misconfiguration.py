@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
@@ -230,3 +231,32 @@ def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 60) ->
         if marker in line:
             return lines
     raise AssertionError(f"{marker!r} never printed; got {lines}")
+
+
+# ------------------------------------------------------------------------------------ the public URL and hosts
+def test_serve_without_a_public_url_says_how_to_set_it(scratch):
+    _, env = scratch
+    env.pop("INTELLECTRA_PUBLIC_URL")
+
+    result = cli(scratch, "serve", "--port", str(free_port()))
+
+    assert_clear_error(result, "INTELLECTRA_PUBLIC_URL is not set", "serve --sandbox")
+    assert "Serving on" not in result.stdout
+
+
+def test_serve_answers_only_for_the_public_urls_host_and_the_allowed_ones(scratch):
+    path, env = scratch
+    port = free_port()
+    env.update(INTELLECTRA_PUBLIC_URL="https://integrations.example.com/tools", INTELLECTRA_ALLOWED_HOSTS="localhost")
+    with subprocess.Popen([SCRIPT, "serve", "--port", str(port), "--no-workers"], cwd=path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        try:
+            read_until(proc, "Serving on")
+            url = f"http://127.0.0.1:{port}/healthz"
+            answers = {name: httpx.get(url, headers={"Host": name}, timeout=10).status_code
+                       for name in ("integrations.example.com", "localhost", "127.0.0.1", "evil.example")}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+    assert answers == {"integrations.example.com": 200, "localhost": 200, "127.0.0.1": 400, "evil.example": 400}

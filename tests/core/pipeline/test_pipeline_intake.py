@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import attrs
 import httpx
 import pytest
 from fakepay import sign, signed_request, thing_paid
@@ -117,10 +118,12 @@ def test_refusals_are_logged_for_the_operator(url, fake, caplog):
     assert any("fake" in r.getMessage() and "signature_invalid" in r.getMessage() for r in caplog.records)
 
 
-def test_healthz_shows_the_intake_counters(url, fake):
+def test_the_operators_health_details_show_the_intake_counters(url, fake):
+    fake.host.settings = attrs.evolve(fake.host.settings, metrics_token="operator-token")
     post(url, thing_paid("evt_1"))
     post(url, thing_paid("evt_2"), headers={"x-fake-signature": "bad"})
-    intake = httpx.get(f"{url}/healthz").json()["pipeline"]["intake"]
+    details = httpx.get(f"{url}/healthz/details", headers={"Authorization": "Bearer operator-token"})
+    intake = details.json()["pipeline"]["intake"]
     assert intake["accepted"] == {"fake": 1}
     assert intake["rejected"] == {"fake": {"signature_invalid": 1}}
 

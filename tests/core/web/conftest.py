@@ -9,6 +9,7 @@ import pytest
 from web_support import Broken, DemoPay, Hooks, Site
 
 from core.host import Host
+from core.testing import free_port
 from core.web.app import create_app
 
 
@@ -22,9 +23,10 @@ def make_site(make_host: Callable[..., Host], live_server: Callable[..., str]) -
         plugins: dict[str, object] = {"demopay": demopay, "hooks": Hooks(), **(extra or {})}
         if broken:
             plugins["broken"] = Broken()
-        host = make_host(plugins=plugins, settings=settings)
+        port = free_port()
+        host = make_host(plugins=plugins, settings={"public_url": f"http://127.0.0.1:{port}", **(settings or {})})
         tenants = {who: host.tenants.create(name) for who, name in (("a", "Ada's Studio"), ("b", "Bob's Bakery"))}
-        site = Site(host=host, url=live_server(create_app(host)), demopay=demopay, tenants=tenants)
+        site = Site(host=host, url=live_server(create_app(host), port=port), demopay=demopay, tenants=tenants)
         sites.append(site)
         return site
 

@@ -100,9 +100,10 @@ def test_the_app_can_be_mounted_under_the_host_apps_prefix(make_host, live_serve
 
 
 def test_health_is_degraded_but_serving_when_a_plugin_failed(make_host, fixture_plugins, live_server):
-    host = make_host(registry={"plugins": {"broken": {"module": "broken_import"}}})
+    host = make_host(registry={"plugins": {"broken": {"module": "broken_import"}}},
+                     settings={"metrics_token": "operator-token"})
     url = live_server(create_app(host))
-    body = httpx.get(f"{url}/healthz").json()
-    assert body["status"] == "degraded"
+    assert httpx.get(f"{url}/healthz").json() == {"status": "degraded", "database": "ok"}
+    body = httpx.get(f"{url}/healthz/details", headers={"Authorization": "Bearer operator-token"}).json()
     assert body["failed_plugins"] == ["broken"]
     assert body["plugins"][0]["error"].startswith("failed to import")

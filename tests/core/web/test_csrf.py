@@ -112,3 +112,82 @@ def test_bearer_api_calls_and_webhooks_are_not_cookie_authenticated_and_need_no_
     assert api.post("/api/integrations/demopay/connect", json={"account": "ada"}).status_code == 201
     webhook = site.anonymous().client.post("/webhooks/demopay", json={"id": "evt_1"})
     assert webhook.status_code != 403
+
+
+# -- the cookie is only trusted with the session's token and a same-origin Origin/Referer ------------------------
+EVIL = "https://evil.example"
+
+
+@pytest.mark.parametrize("authorization", ["Basic YWRhOnNlY3JldA==", "Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnY=",
+                                           "Digest username=\"ada\"", "Bearer"])
+def test_an_authorization_header_that_is_no_token_does_not_skip_csrf(site: Site, authorization: str):
+    browser = site.browser("a")
+    tenant = site.tenant("a").id
+
+    forged = browser.client.post("/api/api-keys", json={"integration": "hooks", "label": "evil"},
+                                 headers={"Authorization": authorization, "Origin": EVIL})
+
+    assert forged.status_code in (401, 403), forged.text
+    assert site.host.api_keys.list(tenant) == []
+
+
+@pytest.mark.parametrize("extra", [{"X-API-Key": "izk_made_up"}, {"X-Requested-With": "XMLHttpRequest"}])
+def test_other_headers_do_not_skip_csrf_either(site: Site, extra: dict[str, str]):
+    browser = site.browser("a")
+
+    forged = browser.client.post("/api/api-keys", json={"integration": "hooks", "label": "evil"},
+                                 headers={**extra, "Origin": EVIL})
+
+    assert forged.status_code == 403
+    assert site.host.api_keys.list(site.tenant("a").id) == []
+
+
+@pytest.mark.parametrize("origin_headers", [
+    {"Origin": EVIL},
+    {"Origin": "null"},
+    {"Referer": f"{EVIL}/page"},
+    {},  # neither: a browser always sends Origin on a POST; its absence is not ours
+])
+def test_the_right_token_from_another_origin_is_still_refused(site: Site, origin_headers: dict[str, str]):
+    browser = site.browser("a")
+    browser.client.headers.pop("Origin", None)
+
+    response = browser.client.post("/api/integrations/demopay/connect", json={"option": "existing", "account": "ada"},
+                                   headers={"X-CSRF-Token": browser.csrf, **origin_headers})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+    assert site.host.connections.find(site.tenant("a").id, "demopay") is None
+
+
+def test_a_same_origin_referer_is_enough_when_the_origin_header_is_absent(site: Site):
+    browser = site.browser("a")
+    browser.client.headers.pop("Origin", None)
+
+    response = browser.client.post("/api/integrations/demopay/connect", json={"option": "existing", "account": "ada"},
+                                   headers={"X-CSRF-Token": browser.csrf,
+                                            "Referer": f"{site.url}/settings/integrations"})
+
+    assert response.status_code == 201, response.text
+
+
+def test_a_valid_bearer_token_is_its_own_credential_and_the_cookie_is_not_consulted(site: Site):
+    browser = site.browser("a")  # signed in as A
+    _, b_token = site.tenants["b"]
+
+    response = browser.client.post("/api/api-keys", json={"integration": "hooks", "label": "B's"},
+                                   headers={"Authorization": f"Bearer {b_token}", "Origin": EVIL})
+
+    assert response.status_code == 201, response.text
+    assert [k.label for k in site.host.api_keys.list(site.tenant("b").id)] == ["B's"]
+    assert site.host.api_keys.list(site.tenant("a").id) == []
+
+
+def test_an_invalid_bearer_token_never_falls_back_to_the_cookie(site: Site):
+    browser = site.browser("a")
+
+    response = browser.client.post("/api/api-keys", json={"integration": "hooks", "label": "x"},
+                                   headers={"Authorization": "Bearer itk_not_a_token", "X-CSRF-Token": browser.csrf})
+
+    assert response.status_code == 401
+    assert site.host.api_keys.list(site.tenant("a").id) == []

@@ -87,7 +87,7 @@ def test_the_page_works_when_the_host_app_mounts_it_under_a_prefix(make_host, li
     host = make_host(plugins={"demopay": DemoPay()}, settings={"demo_sign_in": True})
     tenant, _ = host.tenants.create("Ada's Studio")
     url = live_server(Starlette(routes=[Mount("/host", app=create_app(host))]))
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, headers={"Origin": url}) as client:
         browser = Browser(client)
         assert browser.get("/host/settings/integrations").headers["location"] == \
             "/host/login?next=%2Fsettings%2Fintegrations"

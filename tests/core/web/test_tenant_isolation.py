@@ -77,6 +77,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/"): Case("public", expect=frozenset({303})),
     # no tenant data at all
     ("GET", "/healthz"): Case("public"),
+    ("GET", "/healthz/details"): Case("public", expect=frozenset({404})),  # operators only; off without a token
     ("GET", "/openapi.json"): Case("public"),
     ("GET", "/metrics"): Case("public", expect=frozenset({404})),  # no token configured; labels name no tenant
     ("POST", "/webhooks/{name}"): Case("public", body={"id": "evt_1"}, expect=frozenset({400, 404, 501})),
@@ -116,7 +117,7 @@ def world(make_site) -> World:
     (delivery,) = host.pipeline.list_deliveries(tenant_id=tenant.id)
     with host.store.begin() as c:
         c.execute(deliveries.update().where(deliveries.c.id == delivery.id).values(status="dead", attempts=8))
-    pending = host.connect(tenant, "demopay", {"option": "new", "account": "ada"}, base_url=site.url)
+    pending = host.connect(tenant, "demopay", {"option": "new", "account": "ada"})
     state = re.search(r"state=([^&]+)", pending.redirect_url).group(1)
     connection = host.connections.find(tenant.id, "demopay")
     a = {"tenant": tenant.id, "tenant_name": tenant.name, "key": key.id, "key_prefix": key.prefix,

@@ -180,7 +180,8 @@ class Site:
         return client
 
     def anonymous(self) -> Browser:
-        client = httpx.Client(base_url=self.url, follow_redirects=False)
+        """A browser on this site's pages: it sends their Origin, as browsers do with a POST."""
+        client = httpx.Client(base_url=self.url, follow_redirects=False, headers={"Origin": self.url})
         self.clients.append(client)
         return Browser(client)
 

@@ -29,7 +29,8 @@ class Creator:
     """A browser signed in to the settings page of ``token``'s site (cookies and the CSRF token)."""
 
     def __init__(self, world: StripeWorld, token: str) -> None:
-        self.client = httpx.Client(base_url=world.host_url, follow_redirects=False, timeout=20)
+        self.client = httpx.Client(base_url=world.host_url, follow_redirects=False, timeout=20,
+                                   headers={"Origin": world.host_url})
         self.csrf = ""
         self.last_page = ""
         self.get("/login")

@@ -1,5 +1,5 @@
 """A creator's browser on the settings page: signed in through ``/login`` with the page's CSRF token,
-holding the session cookie (what a hostile page would ride on)."""
+holding the session cookie (what a hostile page would ride on) and sending the page's Origin."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 def sign_in(base_url: str, tenant_token: str) -> tuple[httpx.Client, str]:
     """A client with the tenant's session cookie, and the session's current CSRF token."""
-    client = httpx.Client(base_url=base_url, timeout=20, follow_redirects=False)
+    client = httpx.Client(base_url=base_url, timeout=20, follow_redirects=False, headers={"Origin": base_url})
     page = client.get("/login")
     found = TOKEN.search(page.text)
     assert found, page.text[:500]

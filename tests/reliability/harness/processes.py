@@ -147,7 +147,8 @@ class Fleet:
         index = len(self.serves) + 1
         process = ManagedProcess(f"serve{index}", [console_script(), *self.verbose, "serve", "--no-workers",
                                                    "--host", "127.0.0.1", "--port", str(port)],
-                                 self.env, self.workdir, self.logs, port=port)
+                                 {**self.env, "INTELLECTRA_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+                                 self.workdir, self.logs, port=port)
         self.serves.append(process.start())
         return process
 

@@ -87,6 +87,7 @@ const startLiveHost = async () => {
   const tenant = cli('tenants', 'create', 'Zap Test Studio', '--json');
   const key = cli('zapier', 'keys', 'create', '--tenant', tenant.id, '--label', 'app tests', '--json');
   const port = await freePort();
+  env.INTELLECTRA_PUBLIC_URL = `http://127.0.0.1:${port}`; // serve needs it outside --sandbox
   const server = spawn(cliPath(), ['serve', '--port', String(port)], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   server.stdout.on('data', (chunk) => (output += chunk));
