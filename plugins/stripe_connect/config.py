@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import attrs
 
@@ -21,6 +22,12 @@ def _env_or(name: str, default: str) -> str:
 def _percent(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0 <= value <= 100:
         raise ValueError(f"'{attribute.name}' must be >= 0 and <= 100 (a percentage of each sale): {value}")
+    # Stripe refuses a subscription's application_fee_percent with more than two decimal places, and
+    # would only say so when a buyer opens checkout: refuse it when the plugin loads instead.
+    exponent = Decimal(str(value)).normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError(f"'{attribute.name}' must have at most two decimal places (Stripe's limit for "
+                         f"subscriptions), e.g. 2.5 or 10.25: {value}")
 
 
 def _platform_key(instance: object, attribute: attrs.Attribute[Secret], value: Secret) -> None:

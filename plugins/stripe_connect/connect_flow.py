@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import stripe
+from stripe.oauth_error import InvalidGrantError  # a submodule: `import stripe` alone does not load it
 
 from core import Connected, ConnectError, ConnectionState, ConnectionStatus, IntegrationContext, Redirect, Tenant
 
@@ -105,7 +105,7 @@ def _complete_oauth(ctx: IntegrationContext, params: Mapping[str, str]) -> Conne
         with stripe_errors("connecting your account"):
             token = client.oauth.token({"grant_type": "authorization_code", "code": code}, platform()).to_dict()
     except ConnectError as exc:
-        if isinstance(exc.__cause__, stripe.oauth_error.InvalidGrantError):
+        if isinstance(exc.__cause__, InvalidGrantError):
             raise ConnectError("This Stripe authorization was already used or has expired. Press Connect "
                                "again to get a new one.", code="invalid_grant") from exc.__cause__
         raise

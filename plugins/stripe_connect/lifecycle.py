@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import stripe
+from stripe.oauth_error import InvalidClientError  # a submodule: `import stripe` alone does not load it
 
 from core import ConnectError, Connection, ConnectionStatus, IntegrationContext
 
@@ -58,7 +58,7 @@ def disconnect(ctx: IntegrationContext, connection: Connection) -> None:
             make_client(ctx).oauth.deauthorize(
                 {"client_id": config.client_id, "stripe_user_id": connection.external_id}, platform())
     except ConnectError as exc:
-        if isinstance(exc.__cause__, stripe.oauth_error.InvalidClientError):
+        if isinstance(exc.__cause__, InvalidClientError):
             ctx.log.info("Stripe had already disconnected %s", connection.external_id)
             return
         raise

@@ -39,9 +39,17 @@ KINDS = ("course", "download", "membership", "bundle")
 INTERVALS = ("month", "year")
 
 
+METADATA_VALUE_LIMIT = 500
+"""Stripe keeps at most 500 characters in one metadata value; the offer's URLs and contents live there."""
+
+
 def _check_url(value: str, name: str) -> str:
     if not value.startswith(("https://", "http://")):
         raise ValidationFailed(f"{name} must be an http(s) URL, got {value!r}.", code="offer_invalid")
+    if len(value) > METADATA_VALUE_LIMIT:
+        raise ValidationFailed(f"{name} is {len(value)} characters long; Stripe keeps at most "
+                               f"{METADATA_VALUE_LIMIT} in an offer's details, so use a shorter URL.",
+                               code="offer_invalid")
     return value
 
 
@@ -80,6 +88,10 @@ class OfferRequest:
         _check_url(self.success_url, "success_url")
         if self.cancel_url is not None:
             _check_url(self.cancel_url, "cancel_url")
+        if len(",".join(self.includes)) > METADATA_VALUE_LIMIT:
+            raise ValidationFailed(f"includes lists more than Stripe keeps in an offer's details "
+                                   f"({METADATA_VALUE_LIMIT} characters of comma-separated ids); split the bundle "
+                                   "or use shorter ids.", code="offer_invalid")
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> OfferRequest:
@@ -179,7 +191,7 @@ def create_offer(ctx: IntegrationContext, request: OfferRequest) -> Offer:
                 "intellectra_success_url": request.success_url,
                 "intellectra_cancel_url": request.cancel_url or request.success_url}
     if request.includes:
-        metadata["intellectra_includes"] = ",".join(request.includes)[:500]
+        metadata["intellectra_includes"] = ",".join(request.includes)
     with stripe_errors("creating the offer", error=ValidationFailed):
         product_params: ProductCreateParams = {"name": request.title, "metadata": metadata}
         if request.description:
