@@ -182,10 +182,10 @@ async def test_a_plugin_route_on_its_own_threads_delays_neither_healthz_nor_the_
 
 
 async def test_a_webhook_whose_verification_outruns_the_budget_gets_504_and_the_plugin_is_marked(server):
-    url, _slow, _fast, _ = server(plugin_timeout_seconds=0.5)
+    url, _slow, _fast, _ = server(plugin_timeout_seconds=0.5, metrics_token="operator-token")
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         answer, waited = await timed(client.post("/webhooks/slow", content=b'{"id": "evt_late"}', headers=JSON))
-        health = (await client.get("/healthz")).json()
+        health = (await client.get("/healthz/details", headers={"Authorization": "Bearer operator-token"})).json()
 
     assert answer.status_code == 504 and waited < 1.5
     assert answer.headers["retry-after"] == "5"
