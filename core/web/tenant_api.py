@@ -105,7 +105,7 @@ def _restate(host: Host, tenant: Tenant, integration: str) -> None:
         return
     info = host.plugins.get(integration).info
     if info is not None and info.connects_with_api_key and host.api_keys.list(tenant.id, integration=integration):
-        host.connect(tenant, integration, {}, base_url=host.settings.public_url, actor=f"tenant:{tenant.id}")
+        host.connect(tenant, integration, {}, actor=f"tenant:{tenant.id}")
 
 
 def subscriptions_of(host: Host, tenant_id: str, integration: str | None = None) -> list[Subscription]:
