@@ -68,7 +68,8 @@ def embedded(make_host: Callable[..., Host], live_server: Callable[..., str]) ->
     host = make_host(plugins={"demopay": DemoPay()})
     tenant, _ = host.tenants.create("Ada's Studio")
     host.register_host_app(HostAppIdentity({"ada": tenant}))
-    with httpx.Client(base_url=live_server(host_app(host)), timeout=15) as client:
+    url = live_server(host_app(host))
+    with httpx.Client(base_url=url, timeout=15, headers={"Origin": url}) as client:  # a browser's form posts
         yield client
 
 
@@ -151,3 +152,17 @@ def test_a_user_the_host_app_does_not_know_gets_no_tenant(embedded):
 
     assert embedded.get(PAGE).status_code == 303
     assert embedded.get("/integrations/api/integrations").status_code == 401
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", None])
+def test_a_cross_site_call_riding_on_the_host_apps_own_cookie_is_refused(embedded, origin):
+    sign_in(embedded)  # only the host app's cookie: its resolve_tenant would answer for ada
+    headers = {"Origin": origin} if origin else {}
+
+    forged = embedded.post("/integrations/api/api-keys", json={"integration": "demopay", "label": "forged"},
+                           headers=headers)
+    keys = embedded.get("/integrations/api/api-keys")
+
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "csrf_failed"
+    assert keys.status_code == 200 and keys.json()["api_keys"] == []
