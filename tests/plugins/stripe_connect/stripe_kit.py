@@ -189,7 +189,8 @@ class StripeWorld:
 
     def buy(self, checkout_url: str, email: str = "buyer@example.com") -> str:
         """A buyer opens the checkout link, presses Buy and pays on the sandbox's page; returns the session id."""
-        with httpx.Client(follow_redirects=False, timeout=20) as buyer:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(checkout_url))  # a browser's form post names its page
+        with httpx.Client(follow_redirects=False, timeout=20, headers={"Origin": origin}) as buyer:
             offer_page = buyer.get(checkout_url)
             assert offer_page.status_code == 200, offer_page.text
             token = re.search(r'<meta name="csrf-token" content="([^"]+)">', offer_page.text)

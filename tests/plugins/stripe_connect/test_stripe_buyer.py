@@ -34,7 +34,7 @@ def test_the_link_shows_the_offer_and_creates_nothing_however_often_it_is_opened
 def test_buy_creates_one_session_and_sends_the_buyer_to_stripe(stripe_world: StripeWorld) -> None:
     site, _ = stripe_world.connected_site()
     offer = site.create_offer().json()["offer"]
-    with httpx.Client(timeout=20) as buyer:
+    with httpx.Client(timeout=20, headers={"Origin": stripe_world.host_url}) as buyer:  # as a browser posts
         token = CSRF.search(buyer.get(offer["checkout_url"]).text).group(1)  # type: ignore[union-attr]
         bought = buyer.post(offer["checkout_url"], data={"csrf_token": token})
 

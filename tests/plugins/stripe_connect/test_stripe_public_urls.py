@@ -80,7 +80,7 @@ def test_a_checkout_link_is_on_the_public_url(proxied_world: StripeWorld) -> Non
 
     offer = site.create_offer().json()["offer"]
 
-    assert offer["checkout_url"].startswith(f"{PUBLIC}/api/{NAME}/checkout/")
+    assert offer["checkout_url"].startswith(f"{PUBLIC}/integrations/{NAME}/buy/")
 
 
 def test_the_plugin_never_reads_the_request_host() -> None:
