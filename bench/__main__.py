@@ -26,7 +26,7 @@ import attrs
 from bench.common import ROOT, Options, Result, postgres_available
 
 BENCHMARKS = ("intake_http", "intake_inproc", "processing", "claims", "delivery", "dispatch", "memory_startup",
-              "observers")
+              "observers", "redaction")
 RESULTS = ROOT / "bench" / "results"
 
 
