@@ -27,7 +27,7 @@ from core.pipeline.delivery import Deliverer, DeliveryReport
 from core.pipeline.intake import Intake, IntakeResult
 from core.pipeline.metrics import Metrics
 from core.pipeline.observer import Observer, ObserveReport
-from core.pipeline.operations import AlreadyDone, Operations
+from core.pipeline.operations import AlreadyDone, DeliveryInFlight, Operations
 from core.pipeline.processor import BatchReport, Processor
 from core.pipeline.retention import RetentionPolicy, run_on_schedule
 from core.pipeline.workers import Wakeup, run_forever
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("intellectra.pipeline")
 
-__all__ = ["AlreadyDone", "BatchReport", "DeliveryReport", "IntakeResult", "ObserveReport", "Pipeline",
-           "PipelineConfig", "RunReport"]
+__all__ = ["AlreadyDone", "BatchReport", "DeliveryInFlight", "DeliveryReport", "IntakeResult", "ObserveReport",
+           "Pipeline", "PipelineConfig", "RunReport"]
 
 
 @attrs.define(kw_only=True)

@@ -4,8 +4,8 @@ Per batch: claim due rows (one short transaction), POST them concurrently with o
 ``aiohttp.ClientSession`` (connections reused per target, every address checked at connection
 time by :mod:`core.guarded_connector`, no redirects, no cookies, a hard per-request deadline), then
 record every attempt in one transaction. Outcomes: 2xx ``delivered``; 410 ``cancelled`` and the subscription removed;
-429 waits for ``Retry-After``; anything else (5xx, 3xx, other 4xx, timeout, network error) waits
-for the next step of the schedule, and after the last one the row is ``dead`` — visible in
+anything else (5xx, 429, 3xx, other 4xx, timeout, network error) waits for the next step of the
+schedule — a 429 for its ``Retry-After`` when that is longer — and after the last one the row is ``dead`` — visible in
 ``deliveries list`` and re-queued by ``deliveries retry``. Nothing is dropped silently.
 """
 
@@ -201,16 +201,16 @@ class Deliverer:
             return make(CANCELLED, "The target answered 410 Gone, so its subscription was removed and the "
                                    "delivery will not be retried.")
         error = detail if code is None else f"The target answered {code}" + (f": {detail}" if detail else ".")
-        wait: timedelta | None = None
+        # A 429 is an attempt like any other failure: it waits for its Retry-After or the schedule's next
+        # step, whichever is longer, so a target that answers 429 for ever is dead when the schedule ends.
+        if attempts > len(config.delivery_schedule):
+            return make(DEAD, f"{error} Gave up after {attempts} attempts; re-queue it with "
+                              "`intellectra-integrations deliveries retry`.")
+        wait = timedelta(seconds=config.delivery_schedule[attempts - 1])
         if code == 429:
             asked = parse_retry_after(retry_after, now)
             if asked is not None:
-                wait = min(max(asked, timedelta(seconds=1)), timedelta(seconds=config.max_retry_after_seconds))
-        if wait is None:
-            if attempts > len(config.delivery_schedule):
-                return make(DEAD, f"{error} Gave up after {attempts} attempts; re-queue it with "
-                                  "`intellectra-integrations deliveries retry`.")
-            wait = timedelta(seconds=config.delivery_schedule[attempts - 1])
+                wait = max(wait, min(asked, timedelta(seconds=config.max_retry_after_seconds)))
         return make(PENDING, error, now + wait)
 
     def record(self, attempts: Sequence[Attempt]) -> DeliveryReport:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.errors import IntellectraError, NotFound, ValidationFailed
 from core.models import Delivery, DeliveryStatus, InboundStatus, Observation, ObservationStatus, StoredEvent
@@ -23,6 +23,13 @@ class AlreadyDone(IntellectraError):
     """Replaying or retrying this would repeat an effect that already happened."""
 
     code = "already_done"
+    http_status = 409
+
+
+class DeliveryInFlight(IntellectraError):
+    """A worker is sending the delivery now: re-queueing it would send it a second time."""
+
+    code = "delivery_in_flight"
     http_status = 409
 
 
@@ -224,16 +231,37 @@ class Operations:
         return delivery_from_row(row)
 
     def retry_delivery(self, delivery_id: str, *, tenant_id: str | None = None) -> Delivery:
-        """Send a dead, cancelled or waiting delivery now, with a fresh retry schedule."""
+        """Send a dead, cancelled or waiting delivery now, with a fresh retry schedule.
+
+        Refused while a worker holds the delivery (its claim has not run out): that worker is sending it,
+        and a re-queued copy would be sent a second time. The check and the change are one UPDATE, so a
+        worker claiming it at the same moment cannot slip between them.
+        """
         delivery = self.get_delivery(delivery_id, tenant_id=tenant_id)
-        if delivery.status is DeliveryStatus.DELIVERED:
-            raise AlreadyDone(f"Delivery {delivery_id} was already delivered"
-                              f"{' at ' + delivery.delivered_at.isoformat() if delivery.delivered_at else ''}; "
-                              "there is nothing to retry.", code="delivery_already_delivered")
+        self._refuse_if_delivered(delivery)
+        now = self.host.clock.now()
         with self.host.store.begin() as c:
-            c.execute(deliveries.update().where(deliveries.c.id == delivery_id,
-                                                deliveries.c.status == delivery.status.value).values(
-                status="pending", attempts=0, next_attempt_at=self.host.clock.now(), claimed_by=None,
-                claimed_until=None))
+            changed = c.execute(deliveries.update().where(
+                deliveries.c.id == delivery_id, deliveries.c.status == delivery.status.value,
+                or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until <= now)).values(
+                status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None)).rowcount
+        if not changed:
+            with self.host.store.read() as c:
+                claimed_until = c.execute(select(deliveries.c.claimed_until).where(
+                    deliveries.c.id == delivery_id)).scalar()
+            self._refuse_if_delivered(self.get_delivery(delivery_id, tenant_id=tenant_id))
+            if claimed_until is not None and claimed_until > now:
+                raise DeliveryInFlight(
+                    f"Delivery {delivery_id} is being sent right now (a worker holds it until "
+                    f"{claimed_until:%H:%M:%S} UTC), so it was not re-queued; wait for that attempt to finish "
+                    "(`deliveries list` shows its outcome) and retry it then if it did not go through.")
+            return self.retry_delivery(delivery_id, tenant_id=tenant_id)  # it changed state meanwhile: again
         self.host.pipeline.notify_new_deliveries()
         return self.get_delivery(delivery_id)
+
+    @staticmethod
+    def _refuse_if_delivered(delivery: Delivery) -> None:
+        if delivery.status is DeliveryStatus.DELIVERED:
+            raise AlreadyDone(f"Delivery {delivery.id} was already delivered"
+                              f"{' at ' + delivery.delivered_at.isoformat() if delivery.delivered_at else ''}; "
+                              "there is nothing to retry.", code="delivery_already_delivered")

@@ -11,6 +11,7 @@ from fakepay import thing_paid
 from standardwebhooks import Webhook
 
 from core.models import DeliveryStatus
+from core.pipeline import DeliveryInFlight
 
 
 @pytest.fixture
@@ -260,3 +261,52 @@ async def test_a_huge_answer_is_not_read_to_its_end(fake, clock):
     delivery = only_delivery(fake)
     assert delivery.status is DeliveryStatus.PENDING and delivery.last_status_code == 500
     assert delivery.last_error == "The target answered 500: " + "x" * 200
+
+
+async def test_a_target_that_always_answers_429_goes_dead_at_the_end_of_the_schedule(fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": "60"})] * 9
+    await purchase(fake)
+    started = clock.now()
+    for _ in range(7):
+        delivery = only_delivery(fake)
+        assert delivery.status is DeliveryStatus.PENDING
+        clock.set(delivery.next_attempt_at)
+        await fake.host.pipeline.run_once()
+
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DEAD, 8, 429)
+    assert "Gave up after 8 attempts" in delivery.last_error
+    schedule = sum(fake.host.pipeline.config.delivery_schedule)
+    assert schedule <= (clock.now() - started).total_seconds() <= schedule + 60, "the schedule's horizon"
+    clock.advance(days=30)
+    await fake.host.pipeline.run_once()
+    assert len(receiver.requests) == 8
+
+
+async def test_a_429_never_retries_sooner_than_it_asked_nor_than_the_schedule(fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": "1"}), (429, {"retry-after": "900"})]
+    await purchase(fake)
+    first = only_delivery(fake)
+    assert first.next_attempt_at == clock.now() + timedelta(seconds=5), "the schedule's first step is longer"
+    clock.set(first.next_attempt_at)
+    await fake.host.pipeline.run_once()
+    assert only_delivery(fake).next_attempt_at == clock.now() + timedelta(seconds=900), "Retry-After is longer"
+
+
+async def test_a_retry_of_a_delivery_a_worker_is_sending_is_refused(fake, target, receiver, clock):
+    receiver.script = [(500, {})]
+    await purchase(fake)
+    delivery = only_delivery(fake)
+    clock.set(delivery.next_attempt_at)
+    sender = fake.host.pipeline.deliverer  # a worker claims it and is sending it now
+    (claimed,) = sender.claim()
+
+    with pytest.raises(DeliveryInFlight) as refused:
+        fake.host.pipeline.retry_delivery(delivery.id)
+
+    assert refused.value.http_status == 409
+    assert "being sent right now" in refused.value.message
+    async with sender.client() as client:
+        report = sender.record(await sender.send(client, [claimed]))
+    assert report.delivered == 1
+    assert len(receiver.requests) == 2, "sent once by the worker, not a second time by the retry"
