@@ -6,6 +6,7 @@ stale ``build/`` folder cannot leak into the result), then listed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 import plugins.stripe_connect
 from core.host import Host
 from core.plugins import PluginState
+from core.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 SANDBOX_FOLDER = ROOT / "plugins" / "stripe_connect" / "sandbox"
@@ -86,3 +88,29 @@ def test_without_the_sandbox_installed_the_dev_server_names_the_distribution_to_
     assert "pip install -e ./plugins/stripe_connect/sandbox" in error
     assert "intellectra-stripe-sandbox" in error
     assert "\n" not in error and "Traceback" not in error
+
+
+def test_serve_sandbox_without_the_sandbox_says_how_to_install_it_and_serves_the_rest(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text('import sys\nsys.modules["intellectra_stripe_sandbox"] = None\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTELLECTRA_", "STRIPE_"))}
+    env.update(PYTHONPATH=str(blocker), INTELLECTRA_REGISTRY=str(ROOT / "registry.toml"))
+    script = Path(sys.executable).parent / "intellectra-integrations"
+    with subprocess.Popen([str(script), "serve", "--sandbox", "--port", str(free_port()), "--no-workers"],
+                          cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        lines: list[str] = []
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if "Serving on" in line:
+                    break
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+    output = "".join(lines)
+    assert "Serving on" in output, output
+    assert "pip install -e ./plugins/stripe_connect/sandbox" in output and "intellectra-stripe-sandbox" in output
+    assert "Traceback" not in output
