@@ -7,6 +7,7 @@ pyproject asks for), and the build's own output is searched for deprecation warn
 from __future__ import annotations
 
 import email
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,8 +22,15 @@ DISTRIBUTIONS = {"intellectra-integrations": ROOT,
                  "intellectra-stripe-sandbox": ROOT / "plugins" / "stripe_connect" / "sandbox"}
 
 
+JUNK = shutil.ignore_patterns(".git", ".venv", "__pycache__", "node_modules", "build", "dist", "*.egg-info",
+                              ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "test-artifacts", "*.db*")
+
+
 def build_wheel(source: Path, into: Path) -> tuple[Message, str]:
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(into), str(source)],
+    """Build from a copy: pip builds in the source folder, and a test must leave the checkout as it was."""
+    tree = into / "source"
+    shutil.copytree(source, tree, ignore=JUNK)
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(into), str(tree)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     (wheel,) = into.glob("*.whl")

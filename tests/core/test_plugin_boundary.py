@@ -84,7 +84,7 @@ def example_sources(*, plugins: bool) -> dict[str, str]:
 
 def plugin_sources() -> dict[str, str]:
     """``{path: source}`` of every plugin module: first-party plugins, example plugins, the skeleton."""
-    files = [f for f in ROOT.glob("plugins/**/*.py") if "node_modules" not in f.parts]
+    files = [f for f in ROOT.glob("plugins/**/*.py") if not {"node_modules", "build"} & set(f.parts)]
     sources = {str(f.relative_to(ROOT)): f.read_text(encoding="utf-8") for f in files}
     sources.update(example_sources(plugins=True))
     for path, text in render_skeleton(PluginNames.parse("acme_crm")).items():

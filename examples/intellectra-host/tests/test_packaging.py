@@ -3,6 +3,7 @@ registry and the console script that serve the site."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,8 +13,11 @@ EXAMPLE = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_carries_what_serving_the_site_needs(tmp_path):
+    # Built from a copy: pip builds in the source folder, and a test must leave the checkout as it was.
+    source = tmp_path / "source"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
-                            str(EXAMPLE)], capture_output=True, text=True, timeout=600)
+                            str(source)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = tmp_path.glob("intellectra_host_example-*.whl")
 
