@@ -145,7 +145,9 @@ def server_env(work_dir: Path, database_url: str | None = None, registry: str = 
     path = work_dir / "registry.toml"
     path.write_text(registry)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTELLECTRA_", "STRIPE_"))}
+    # serve requires a public URL outside --sandbox; the benchmarks call it on 127.0.0.1 (any port).
     env.update({"INTELLECTRA_REGISTRY": str(path), "INTELLECTRA_SECRET_KEYS": FERNET_KEY,
+                "INTELLECTRA_PUBLIC_URL": "http://127.0.0.1",
                 "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_CLIENT_ID": CLIENT_ID, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")})
     if database_url:
