@@ -32,7 +32,7 @@ def build_wheel(source: Path, copy_of: list[str], out: Path) -> list[str]:
     """Copy ``copy_of`` from ``source`` to a fresh folder, build its wheel, return the wheel's file names."""
     tree = out / "src"
     tree.mkdir(parents=True)
-    junk = shutil.ignore_patterns("__pycache__", "node_modules", "build", "*.egg-info", ".venv")
+    junk = shutil.ignore_patterns("__pycache__", "build", "*.egg-info", ".venv")
     for name in copy_of:
         item = source / name
         if item.is_dir():
@@ -55,6 +55,7 @@ def test_the_production_wheel_contains_no_sandbox_module_template_or_fixture(tmp
     assert sandbox_paths == []
     assert not [n for n in names if Path(n).name in SANDBOX_ONLY_FILES and n.startswith("plugins/")]
     assert not [n for n in names if n.endswith("fixtures.json")]
+    assert not [n for n in names if "/node_modules/" in n], "what npm ci installs for the Zapier app stays out"
 
 
 def test_the_sandbox_wheel_builds_with_its_modules_templates_and_fixtures(tmp_path: Path) -> None:
