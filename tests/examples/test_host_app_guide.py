@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 import httpx
 import pytest
+from plugin_guide import ATTRIBUTE, FENCE  # the same block syntax as the plugin guide's
 
 from core.host import HOST_APP_API, HOST_APP_API_VERSION
 from core.testing import free_port
@@ -25,8 +26,6 @@ from core.testing import free_port
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "host-app.md"
 EXAMPLE = REPO / "examples" / "intellectra-host"
-FENCE = re.compile(r"^```(?P<lang>\w*)(?P<info>[^\n]*)\n(?P<text>.*?)^```[ \t]*$", re.M | re.S)
-ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 
 
 @attrs.frozen
