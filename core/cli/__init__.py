@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import attrs
@@ -88,11 +90,25 @@ def get_host(ctx: click.Context, *, sandbox_base_url: str | None = None, use_dev
         elif use_dev_key and not settings.secret_keys:
             key = read_dev_key(dev_key_path(settings.database_url))
             settings = attrs.evolve(settings, secret_keys=key) if key else settings
-        host = Host.create(settings=settings, plugins=_preloaded.pop("plugins", None),
-                           sandbox_base_url=sandbox_base_url)
+        with quiet_plugin_loading():
+            host = Host.create(settings=settings, plugins=_preloaded.pop("plugins", None),
+                               sandbox_base_url=sandbox_base_url)
         root.obj["host"] = host
         root.call_on_close(host.close)
     return host  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def quiet_plugin_loading() -> Iterator[None]:
+    """Plugins load without logging their failures: the CLI says them itself, once (``serve`` and
+    ``worker`` at start-up, ``plugins list``, ``health``); the loader's log line as well would print
+    each twice, or before every command, even ones that never use that plugin."""
+    quiet = logging.getLogger("intellectra.plugins")
+    quiet.disabled = True
+    try:
+        yield
+    finally:
+        quiet.disabled = False
 
 
 def plugin_context(ctx: click.Context, integration: str) -> IntegrationContext:
@@ -145,14 +161,8 @@ def _plugin_commands() -> None:
         from core.registry import load_registry
 
         plugins = PluginHost()
-        # Failures are recorded (and shown by `plugins list`, `serve`, /healthz); logging them here
-        # too would print them before every command, even ones that never use that plugin.
-        quiet = logging.getLogger("intellectra.plugins")
-        quiet.disabled = True
-        try:
+        with quiet_plugin_loading():
             plugins.load_registry(load_registry(default_registry_path()))
-        finally:
-            quiet.disabled = False
         plugins.broadcast("cli_commands", cli=cli)
         _preloaded["plugins"] = plugins
     except IntellectraError as exc:

@@ -91,7 +91,7 @@ def test_without_the_sandbox_installed_the_dev_server_names_the_distribution_to_
     assert "\n" not in error and "Traceback" not in error
 
 
-def test_serve_sandbox_without_the_sandbox_says_how_to_install_it_and_serves_the_rest(tmp_path: Path) -> None:
+def test_serve_sandbox_without_the_sandbox_says_once_how_to_install_it_and_serves_the_rest(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.mkdir()
     (blocker / "sitecustomize.py").write_text('import sys\nsys.modules["intellectra_stripe_sandbox"] = None\n')
@@ -114,4 +114,5 @@ def test_serve_sandbox_without_the_sandbox_says_how_to_install_it_and_serves_the
     output = "".join(lines)
     assert "Serving on" in output, output
     assert "pip install -e ./plugins/stripe_connect/sandbox" in output and "intellectra-stripe-sandbox" in output
+    assert output.count("intellectra-stripe-sandbox") == 1, f"said once, not by the loader's log too:\n{output}"
     assert "Traceback" not in output
