@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from core.sandbox_mode import DEMO_TENANTS
 
-README_SCREENSHOT = REPO / "docs" / "images" / "settings-page.png"
+README_IMAGES = REPO / "docs" / "images"
 UPDATE_README = "INTELLECTRA_UPDATE_SCREENSHOT"
 ADA = DEMO_TENANTS[0]
 
@@ -82,9 +82,11 @@ def test_the_demo_story(page, demo, screenshot):
 
     # a buyer follows the checkout link: the offer's page, Buy, then pays on the sandbox checkout page;
     # the purchase arrives as an event
+    save_readme_screenshot(page, screenshot, "offers", scroll_to="#stripe_connect-offers")
     page.locator("#flash").get_by_role("link", name="Open its checkout page").click()
     expect(page.get_by_role("heading", name="Watercolour basics")).to_be_visible()
     expect(page.locator("#offer-price")).to_have_text("USD 49.00")
+    save_readme_screenshot(page, screenshot, "buyer-page", width=720, height=520)
     page.get_by_role("button", name="Buy").click()
     page.locator("#email").fill("grace@example.com")
     page.locator("#pay").click()
@@ -104,7 +106,9 @@ def test_the_demo_story(page, demo, screenshot):
     screenshot(page, "zapier-key")
     page.reload()
     assert key.count() == 0, "the key is shown once"
-    save_readme_screenshot(page, screenshot)
+    save_readme_screenshot(page, screenshot, "settings-page", scroll_to="#stripe_connect")
+    save_readme_screenshot(page, screenshot, "phone", width=375, height=760, scroll_to="#stripe_connect")
+    page.set_viewport_size({"width": 1180, "height": 720})
 
     # disconnect Stripe, with confirmation
     stripe.get_by_role("link", name="Disconnect").click()
@@ -115,16 +119,21 @@ def test_the_demo_story(page, demo, screenshot):
     screenshot(page, "stripe-disconnected")
 
 
-def save_readme_screenshot(page, screenshot) -> None:
-    """The README's picture of the page (Stripe and Zapier connected), small enough to commit.
+def save_readme_screenshot(page, screenshot, name: str, *, width: int = 1180, height: int = 720,
+                           scroll_to: str | None = None) -> None:
+    """One of the README's pictures of the page (docs/images/<name>.png), small enough to commit.
 
-    Saved under test-artifacts every run; copied over docs/images/settings-page.png only when
+    Saved under test-artifacts every run; copied over the README's image only when
     ``INTELLECTRA_UPDATE_SCREENSHOT=1``, so running the tests never changes a tracked file.
     """
-    page.set_viewport_size({"width": 1180, "height": 720})
-    page.evaluate("window.scrollTo(0, document.getElementById('stripe_connect').offsetTop - 16)")
-    path: Path = screenshot(page, "readme", full_page=False)
+    page.set_viewport_size({"width": width, "height": height})
+    if scroll_to is not None:
+        target = page.locator(scroll_to).first
+        expect(target).to_be_visible()
+        page.evaluate("(element) => window.scrollTo(0, element.getBoundingClientRect().top + window.scrollY - 16)",
+                      target.element_handle())
+    path: Path = screenshot(page, f"readme-{name}", full_page=False)
     assert path.stat().st_size < 150_000, f"{path} is {path.stat().st_size} bytes; keep the README image small"
     if os.environ.get(UPDATE_README) == "1":
-        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, README_SCREENSHOT)
+        README_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_IMAGES / f"{name}.png")
