@@ -8,13 +8,16 @@ import click
 from cryptography.fernet import Fernet
 from rich.progress import Progress
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.converter import converter
+from core.health import ObserverFailures, stored_observer_failures, with_observer_failures
 from core.plugins import PluginHost, PluginState
 from core.redact import redact
 from core.registry import default_registry_path, load_registry
 from core.settings import Settings
-from core.store import Store
+from core.store import Store, database_url_from_env
+from core.store.problems import DatabaseProblem, explain
 from core.store.tables import encrypted_columns
 
 
@@ -22,6 +25,32 @@ def _cli_host(ctx: click.Context) -> Any:
     from core.cli import get_host
 
     return get_host(ctx)
+
+
+def _echo_reasons(plugins: list[dict[str, Any]]) -> None:
+    """Each plugin's load error and stored observer failures, whole, one line each, under the table: a
+    table cell would cut or fold them to the terminal's width, and an operator needs every word."""
+    for row in plugins:
+        if row["error"]:
+            click.echo(f"{row['name']} ({row['state']}): {redact(row['error'])}")
+        if row["observer_failures"]:
+            failures = ObserverFailures(**row["observer_failures"])
+            click.echo(f"{row['name']} ({row['state']}): {redact(failures.summary())}")
+
+
+def _stored_observer_failures() -> dict[str, ObserverFailures]:
+    """What every worker recorded of the plugins' observers (``plugins list`` has no host of its own);
+    a database that cannot be read is said in one line, and the plugins are listed all the same."""
+    url = database_url_from_env()
+    try:
+        store = Store.from_url(url)
+        try:
+            return stored_observer_failures(store)
+        finally:
+            store.dispose()
+    except (SQLAlchemyError, DatabaseProblem) as exc:
+        click.echo(f"Observers' failures are not shown: {explain(exc, url).message}", err=True)
+        return {}
 
 
 def register(cli: click.Group) -> None:
@@ -58,8 +87,8 @@ def register(cli: click.Group) -> None:
                          "database": f"{database['dialect']}, " + ("reachable" if database["ok"]
                                                                   else f"unreachable ({database.get('error')})"),
                          "failed plugins": ", ".join(report["failed_plugins"]) or "none"}, as_json=False)
-            emit_listing(report["plugins"], ["name", "state", "version", "source", "error"], as_json=False,
-                         title="Plugins")
+            emit_listing(report["plugins"], ["name", "state", "version", "source"], as_json=False, title="Plugins")
+            _echo_reasons(report["plugins"])
         if report["status"] != "ok":
             ctx.exit(1)
 
@@ -80,20 +109,23 @@ def register(cli: click.Group) -> None:
         if loaded is None:
             loaded = PluginHost()
             loaded.load_registry(load_registry(default_registry_path()))
+        stored = _stored_observer_failures()
         records = [r for r in loaded.records.values() if not r.builtin]
-        rows = [r.as_json() for r in records]
+        rows = [with_observer_failures(r.as_json(), stored) for r in records]
         if as_json:
             emit_listing(rows, [], as_json=True, key="plugins")
         else:
             emit_listing(rows, ["name", "version", "source", "state"], as_json=False, title="Plugins")
-            # Reasons are printed whole, one line each, under the table: a table cell would cut or
-            # fold them to the terminal's width, and an operator needs every word of an error.
-            for record in records:
-                if record.error:
-                    click.echo(f"{record.name} ({record.state.value}): {redact(record.error)}")
+            _echo_reasons(rows)
         failed = [r.name for r in records if r.state is PluginState.FAILED]
         if failed:
             click.echo(f"Error: {len(failed)} enabled plugin(s) failed to load: {', '.join(failed)}.", err=True)
+        failing = [row["name"] for row in rows if row["observer_failures"] and row["observer_failures"]["failed"]]
+        for name in failing:
+            click.echo(f"Error: {name} gave up observing {stored[name].failed} domain event(s); fix the cause, then "
+                       f"`intellectra-integrations observations replay --status failed --integration {name}`.",
+                       err=True)
+        if failed or failing:
             ctx.exit(1)
 
     @cli.group()
