@@ -94,6 +94,9 @@ def bind_port(bind: str, port: int) -> socket.socket:
                               "it or choose another port with --port.", code="port_in_use") from exc
         raise ConfigError(f"Cannot serve on {bind}:{port}: {exc.strerror}; choose another --host or --port.",
                           code="port_unavailable") from exc
+    # Listening now (uvicorn would only once the app started) lets connections made after "Serving on"
+    # wait in the backlog instead of being refused.
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -214,6 +214,20 @@ def test_a_busy_port_is_reported_before_anything_claims_to_be_serving(scratch):
     assert "Serving on" not in result.stdout
 
 
+def test_serve_accepts_connections_as_soon_as_it_says_it_is_serving(scratch):
+    path, env = scratch
+    port = free_port()
+    with subprocess.Popen([SCRIPT, "serve", "--port", str(port), "--no-workers"], cwd=path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        try:
+            read_until(proc, "Serving on")
+            with socket.create_connection(("127.0.0.1", port), timeout=10):
+                pass  # not refused: a request made now waits for the app instead of failing
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
 def read_until(proc: subprocess.Popen[str], marker: str, timeout: float = 60) -> list[str]:
     """Lines the process printed up to and including the first with ``marker``."""
     assert proc.stdout is not None
