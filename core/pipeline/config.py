@@ -50,8 +50,6 @@ class PipelineConfig:
     delivery_timeout_seconds: float = attrs.field(default=10.0, validator=_positive)
     delivery_lease_seconds: float = attrs.field(default=120.0, validator=_positive)
     delivery_schedule: tuple[float, ...] = attrs.field(default=DELIVERY_SCHEDULE, converter=tuple)
-    max_retry_after_seconds: float = attrs.field(default=24 * 3600.0, validator=_positive)
-    """A receiver's ``Retry-After`` is honoured up to this long."""
     idle_seconds: float = attrs.field(default=0.25, validator=_positive)
     """How long an idle worker sleeps before looking for due work again."""
     intake_max_group: int = attrs.field(default=512, validator=_positive)

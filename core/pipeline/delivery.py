@@ -6,7 +6,9 @@ time by :mod:`core.guarded_connector`, no redirects, no cookies, a hard per-requ
 record every attempt in one transaction. Outcomes: 2xx ``delivered``; 410 ``cancelled`` and the subscription removed;
 anything else (5xx, 429, 3xx, other 4xx, timeout, network error) waits for the next step of the
 schedule — a 429 for its ``Retry-After`` when that is longer — and after the last one the row is ``dead`` — visible in
-``deliveries list`` and re-queued by ``deliveries retry``. Nothing is dropped silently.
+``deliveries list`` and re-queued by ``deliveries retry``. A ``Retry-After`` that asks to wait past the end of
+the schedule (``retry_deadline``, fixed by the round's first failure) makes the row ``dead`` at once. Nothing
+is dropped silently.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Attempt:
     next_attempt_at: datetime
     tenant_id: str
     subscription_id: str | None
+    retry_deadline: datetime | None = None
 
 
 @attrs.define(kw_only=True)
@@ -191,9 +194,12 @@ class Deliverer:
         config = self.pipeline.config
         attempts = row.attempts + 1
 
+        # The round's first failure fixes when it gives up: the schedule's remaining steps from now.
+        deadline = row.retry_deadline or now + timedelta(seconds=sum(config.delivery_schedule[attempts - 1:]))
+
         def make(status: str, error: str | None, next_at: datetime = now) -> Attempt:
             return Attempt(delivery_id=row.id, status=status, status_code=code, error=error, next_attempt_at=next_at,
-                           tenant_id=row.tenant_id, subscription_id=row.subscription_id)
+                           tenant_id=row.tenant_id, subscription_id=row.subscription_id, retry_deadline=deadline)
 
         if code is not None and 200 <= code < 300:
             return make(DELIVERED, None)
@@ -206,12 +212,18 @@ class Deliverer:
         if attempts > len(config.delivery_schedule):
             return make(DEAD, f"{error} Gave up after {attempts} attempts; re-queue it with "
                               "`intellectra-integrations deliveries retry`.")
-        wait = timedelta(seconds=config.delivery_schedule[attempts - 1])
-        if code == 429:
-            asked = parse_retry_after(retry_after, now)
-            if asked is not None:
-                wait = max(wait, min(asked, timedelta(seconds=config.max_retry_after_seconds)))
-        return make(PENDING, error, now + wait)
+        step = now + timedelta(seconds=config.delivery_schedule[attempts - 1])
+        asked = parse_retry_after(retry_after, now) if code == 429 else None
+        if asked is None or now + asked <= step:
+            return make(PENDING, error, step)
+        if now + asked > max(deadline, step):
+            # Sending sooner would go against the target's answer, waiting longer would keep the row
+            # pending past the schedule's end: it is dead now, and says so.
+            return make(DEAD, f"{error} It asked to be sent again in {_duration(asked)} (Retry-After), after its "
+                              f"retry schedule ends ({deadline:%Y-%m-%d %H:%M} UTC), so it was given up after "
+                              f"{attempts} attempt(s); re-queue it with `intellectra-integrations deliveries retry` "
+                              "once the target takes deliveries again.")
+        return make(PENDING, error, now + asked)
 
     def record(self, attempts: Sequence[Attempt]) -> DeliveryReport:
         """Record every attempt in one transaction, then remove subscriptions that answered 410.
@@ -222,20 +234,21 @@ class Deliverer:
         """
         engine = self.host.store.engine
         now = self.host.clock.now()
-        outcomes: dict[tuple[str, int | None, str | None, datetime], list[Attempt]] = {}
-        for a in attempts:  # only a retry's time matters; a finished row records when it finished
-            outcomes.setdefault((a.status, a.status_code, a.error, a.next_attempt_at if a.status == PENDING else now),
-                                []).append(a)
+        outcomes: dict[tuple[str, int | None, str | None, datetime, datetime | None], list[Attempt]] = {}
+        for a in attempts:  # only a retry's times matter; a finished row records when it finished
+            retrying = a.status == PENDING
+            outcomes.setdefault((a.status, a.status_code, a.error, a.next_attempt_at if retrying else now,
+                                 a.retry_deadline if retrying else None), []).append(a)
         mine: list[Attempt] = []
         with engine.begin() as c:
-            for (status, code, error, next_at), group in outcomes.items():
+            for (status, code, error, next_at, deadline), group in outcomes.items():
                 stmt = (deliveries.update()
                         .where(deliveries.c.id.in_([a.delivery_id for a in group]),
                                deliveries.c.claimed_by == self.worker_id, deliveries.c.status == PENDING)
                         .values(status=status, attempts=deliveries.c.attempts + 1, last_status_code=code,
                                 last_error=error, next_attempt_at=next_at,
                                 delivered_at=now if status == DELIVERED else None, claimed_by=None,
-                                claimed_until=None)
+                                claimed_until=None, **({"retry_deadline": deadline} if deadline else {}))
                         .returning(deliveries.c.id))
                 ours = set(c.execute(stmt).scalars())
                 mine.extend(a for a in group if a.delivery_id in ours)
@@ -252,6 +265,14 @@ class Deliverer:
         for name in ("delivered", "retried", "dead", "cancelled", "lost"):
             self.pipeline.counters.incr("delivery", name, by=getattr(report, name))
         return report
+
+
+def _duration(wait: timedelta) -> str:
+    seconds = int(wait.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}s"
+    return f"{seconds} seconds"
 
 
 async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:

@@ -244,7 +244,8 @@ class Operations:
             changed = c.execute(deliveries.update().where(
                 deliveries.c.id == delivery_id, deliveries.c.status == delivery.status.value,
                 or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until <= now)).values(
-                status="pending", attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None)).rowcount
+                status="pending", attempts=0, next_attempt_at=now, retry_deadline=None, claimed_by=None,
+                claimed_until=None)).rowcount
         if not changed:
             with self.host.store.read() as c:
                 claimed_until = c.execute(select(deliveries.c.claimed_until).where(

@@ -182,6 +182,9 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    # When this round of attempts gives up (set by its first failure, cleared by a re-queue): a
+    # Retry-After asking to wait past it makes the delivery dead instead.
+    Column("retry_deadline", UTCDateTime, nullable=True),
     Index("ix_deliveries_due", "status", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
     Index("ix_deliveries_status", "status", "created_at"),

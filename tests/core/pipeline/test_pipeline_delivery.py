@@ -293,6 +293,62 @@ async def test_a_429_never_retries_sooner_than_it_asked_nor_than_the_schedule(fa
     assert only_delivery(fake).next_attempt_at == clock.now() + timedelta(seconds=900), "Retry-After is longer"
 
 
+async def test_a_retry_after_reaching_past_the_end_of_the_schedule_makes_the_delivery_dead_at_once(
+        fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": str(10 * 24 * 3600)})]  # "come back in 10 days"
+    await purchase(fake)
+
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DEAD, 1, 429)
+    assert "Retry-After" in delivery.last_error and "after its retry schedule ends" in delivery.last_error
+    assert "deliveries retry" in delivery.last_error
+    clock.advance(days=30)
+    await fake.host.pipeline.run_once()
+    assert len(receiver.requests) == 1, "never sent before the target asked, and not parked for 10 days either"
+
+
+async def test_a_target_asking_for_a_day_each_time_is_dead_within_the_schedules_horizon(
+        fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": str(24 * 3600)})] * 9
+    await purchase(fake)
+    started = clock.now()
+    while (delivery := only_delivery(fake)).status is DeliveryStatus.PENDING:
+        assert delivery.next_attempt_at - clock.now() >= timedelta(hours=24), "never sooner than it asked"
+        clock.set(delivery.next_attempt_at + timedelta(seconds=3))  # a worker a little late, as they are
+        await fake.host.pipeline.run_once()
+
+    assert delivery.status is DeliveryStatus.DEAD and delivery.attempts == 2
+    schedule = sum(fake.host.pipeline.config.delivery_schedule)
+    assert (clock.now() - started).total_seconds() <= schedule, "dead within the schedule's horizon, not days later"
+
+
+async def test_a_requeued_delivery_gets_a_fresh_horizon_for_retry_after(fake, target, receiver, clock):
+    receiver.script = [(429, {"retry-after": str(10 * 24 * 3600)}), (429, {"retry-after": str(24 * 3600)})]
+    await purchase(fake)
+    assert only_delivery(fake).status is DeliveryStatus.DEAD
+    clock.advance(days=3)
+
+    fake.host.pipeline.retry_delivery(only_delivery(fake).id)
+    await fake.host.pipeline.run_once()
+
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.next_attempt_at == clock.now() + timedelta(hours=24)
+
+
+async def test_a_short_retry_after_on_the_last_step_of_a_late_worker_keeps_the_schedule(
+        fake, target, receiver, clock):
+    receiver.script = [(500, {})] * 6 + [(429, {"retry-after": "60"}), (200, {})]
+    await purchase(fake)
+    for _ in range(6):
+        clock.set(only_delivery(fake).next_attempt_at + timedelta(minutes=5))  # late workers
+        await fake.host.pipeline.run_once()
+
+    delivery = only_delivery(fake)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 7)
+    assert delivery.next_attempt_at == clock.now() + timedelta(hours=10), "the schedule's last step"
+
+
 async def test_a_retry_of_a_delivery_a_worker_is_sending_is_refused(fake, target, receiver, clock):
     receiver.script = [(500, {})]
     await purchase(fake)
