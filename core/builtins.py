@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.catalogue import CORE
 from core.events import CORE_EVENT_TYPES, EventType
@@ -12,8 +12,6 @@ from core.models import Tenant
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from core.host import Host
-    from core.plugins import PluginHost
     from core.tenants import TenantLookup
 
 SESSION_TENANT_KEY = "tenant_id"
@@ -50,11 +48,17 @@ class StandaloneIdentity:
         return None
 
 
-def register_core_vocabulary(plugins: PluginHost) -> None:
+class Registers(Protocol):
+    """Where built-ins are registered: a plugin host (``core.plugins.PluginHost``)."""
+
+    def register_builtin(self, name: str, plugin: object) -> None: ...
+
+
+def register_core_vocabulary(plugins: Registers) -> None:
     """Registered by every plugin host before anything else loads (not only a ``Host``'s), so
     plugins loaded on their own, as the CLI does, meet core's types already taken."""
     plugins.register_builtin(CORE, CoreVocabulary())
 
 
-def register_builtins(host: Host) -> None:
-    host.plugins.register_builtin("builtin_identity", StandaloneIdentity())
+def register_builtins(plugins: Registers) -> None:
+    plugins.register_builtin("builtin_identity", StandaloneIdentity())

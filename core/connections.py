@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection as DB
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import write_audit
+from core.clock import Clock
+from core.domain import DomainEvents
 from core.errors import ConnectError, IntellectraError, NotConnected
 from core.events import NewDomainEvent
 from core.ids import new_id
 from core.models import Connected, Connection, ConnectionState, ConnectionStatus, Tenant
+from core.plugins import PluginHost
+from core.secrets import SecretBox
+from core.store import Store
 from core.store.tables import connections
-
-if TYPE_CHECKING:
-    from core.host import Host
 
 log = logging.getLogger("intellectra.connections")
 
@@ -59,12 +61,13 @@ def connection_from_row(row: Any) -> Connection:
 
 
 class Connections:
-    def __init__(self, host: Host) -> None:
-        self.host = host
+    def __init__(self, *, store: Store, clock: Clock, secrets: SecretBox, plugins: PluginHost,
+                 events: DomainEvents) -> None:
+        self.store, self.clock, self.secrets, self.plugins, self.events = store, clock, secrets, plugins, events
 
     # ------------------------------------------------------------------ reading
     def find(self, tenant_id: str, integration: str, *, conn: DB | None = None) -> Connection | None:
-        with self.host.store.read_in(conn) as c:
+        with self.store.read_in(conn) as c:
             row = c.execute(select(connections).where(connections.c.tenant_id == tenant_id,
                                                       connections.c.integration == integration)).first()
         return connection_from_row(row) if row else None
@@ -72,12 +75,12 @@ class Connections:
     def get_active(self, tenant_id: str, integration: str) -> Connection:
         found = self.find(tenant_id, integration)
         if found is None or not found.is_active:
-            title = self.host.plugins.get(integration).info.title  # type: ignore[union-attr]
+            title = self.plugins.get(integration).info.title  # type: ignore[union-attr]
             raise NotConnected(f"{title} is not connected for this site; connect it under Settings > Integrations.")
         return found
 
     def by_external_id(self, integration: str, external_id: str, *, conn: DB | None = None) -> Connection | None:
-        with self.host.store.read_in(conn) as c:
+        with self.store.read_in(conn) as c:
             row = c.execute(select(connections).where(connections.c.integration == integration,
                                                       connections.c.external_id == external_id)).first()
         return connection_from_row(row) if row else None
@@ -88,13 +91,13 @@ class Connections:
             stmt = stmt.where(connections.c.tenant_id == tenant_id)
         if integration is not None:
             stmt = stmt.where(connections.c.integration == integration)
-        with self.host.store.read() as c:
+        with self.store.read() as c:
             return [connection_from_row(r) for r in c.execute(stmt)]
 
     def secrets_of(self, connection_id: str) -> dict[str, str]:
-        with self.host.store.read() as c:
+        with self.store.read() as c:
             token = c.execute(select(connections.c.secrets).where(connections.c.id == connection_id)).scalar()
-        return {k: str(v) for k, v in self.host.secrets.decrypt_json(token).items()}
+        return {k: str(v) for k, v in self.secrets.decrypt_json(token).items()}
 
     # ------------------------------------------------------------------ writing
     def save_connected(self, tenant: Tenant, integration: str, result: Connected, *, actor: str) -> Connection:
@@ -102,17 +105,17 @@ class Connections:
 
         Refuses an ``external_id`` that another tenant's connection holds: one account, one site.
         """
-        now = self.host.clock.now()
+        now = self.clock.now()
         status = result.status or ConnectionStatus(state=ConnectionState.CONNECTED, reason="Connected.")
         if status.state in (ConnectionState.PENDING, ConnectionState.DISCONNECTED):
             raise ConnectError(f"integration {integration!r} returned a connection in state {status.state.value}; "
                                "a made connection is connected, action_required, needs_reauth or error")
-        secrets = self.host.secrets.encrypt_json(result.secrets) if result.secrets else None
+        secrets = self.secrets.encrypt_json(result.secrets) if result.secrets else None
         values = dict(state=status.state.value, reason=status.reason, action_url=status.action_url,
                       external_id=result.external_id, livemode=result.livemode, data=dict(result.data),
                       secrets=secrets, updated_at=now)
         try:
-            with self.host.store.begin() as c:
+            with self.store.begin() as c:
                 if result.external_id is not None:
                     holder = self.by_external_id(integration, result.external_id, conn=c)
                     if holder is not None and holder.tenant_id != tenant.id:
@@ -126,7 +129,7 @@ class Connections:
                     cid = existing.id
                     c.execute(connections.update().where(connections.c.id == cid).values(
                         **values, version=connections.c.version + 1))
-                write_audit(c, self.host.clock, action="connected", actor=actor, tenant_id=tenant.id,
+                write_audit(c, self.clock, action="connected", actor=actor, tenant_id=tenant.id,
                             integration=integration,
                             detail={"external_id": result.external_id, "state": status.state.value})
                 saved = self.find(tenant.id, integration, conn=c)
@@ -137,7 +140,7 @@ class Connections:
         return saved
 
     def _account_in_use(self, integration: str) -> ConnectError:
-        record = self.host.plugins.records.get(integration)
+        record = self.plugins.records.get(integration)
         title = record.info.title if record and record.info else integration
         return ConnectError(
             f"This {title} account is already connected to another site. An account can be connected to one "
@@ -166,11 +169,11 @@ class Connections:
                 values["data"] = {**current.data, **data_updates}
             if not values:  # what it says is what is stored: a refresh that found nothing new writes nothing
                 return None
-            return {**values, "updated_at": self.host.clock.now()}
+            return {**values, "updated_at": self.clock.now()}
 
         before, after, changed = self._change(c, connection.id, change)
         if changed and status is not None and status.state != before.state:
-            write_audit(c, self.host.clock, action=f"state:{status.state.value}", actor=actor,
+            write_audit(c, self.clock, action=f"state:{status.state.value}", actor=actor,
                         tenant_id=before.tenant_id, integration=before.integration,
                         detail={"from": before.state.value, "reason": status.reason})
             self._emit_state(c, before, status)
@@ -190,11 +193,11 @@ class Connections:
             if current.external_id:
                 data["previous_external_id"] = current.external_id
             return dict(state=ConnectionState.DISCONNECTED.value, reason=reason, action_url=None, secrets=None,
-                        external_id=None, data=data, updated_at=self.host.clock.now())
+                        external_id=None, data=data, updated_at=self.clock.now())
 
         before, after, changed = self._change(c, connection.id, change)
         if changed:
-            write_audit(c, self.host.clock, action="disconnected", actor=actor, tenant_id=before.tenant_id,
+            write_audit(c, self.clock, action="disconnected", actor=actor, tenant_id=before.tenant_id,
                         integration=before.integration,
                         detail={"external_id": before.external_id, "reason": reason})
             if before.state != ConnectionState.DISCONNECTED:
@@ -233,6 +236,6 @@ class Connections:
         event_type = STATE_EVENTS.get(status.state)
         if event_type is None:
             return
-        self.host.events.emit_in(c, connection.tenant_id, [NewDomainEvent(type=event_type, data={
+        self.events.emit_in(c, connection.tenant_id, [NewDomainEvent(type=event_type, data={
             "integration": connection.integration, "state": status.state.value, "reason": status.reason,
             "action_url": status.action_url})], source="host")

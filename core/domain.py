@@ -12,24 +12,24 @@ from __future__ import annotations
 import builtins
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection as DB
 from sqlalchemy import select
 
+from core.clock import Clock
 from core.context import OutboundDelivery
 from core.converter import converter
 from core.events import NewDomainEvent
 from core.ids import new_id
 from core.models import ConnectionState, DomainEvent, Subscription
-from core.plugins import HOST_APP
+from core.plugins import HOST_APP, PluginHost
+from core.secrets import SecretBox
+from core.store import Store
 from core.store.tables import connections, deliveries, domain_events, observations, subscriptions
-
-if TYPE_CHECKING:
-    from core.host import Host
 
 INACTIVE = (ConnectionState.PENDING.value, ConnectionState.DISCONNECTED.value)
 
@@ -52,25 +52,36 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}/…" if parts.hostname else "(hidden)"
 
 
-def outbox_row(host: Host, *, tenant_id: str, integration: str, event_type: str, target_url: str, body: str,
+class Outbox(Protocol):
+    """Who writes outbox rows: the clock that dates them and the box that encrypts their secrets
+    (the host, or one of its services)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def secrets(self) -> SecretBox: ...
+
+
+def outbox_row(outbox: Outbox, *, tenant_id: str, integration: str, event_type: str, target_url: str, body: str,
                encrypted_secret: str | None, subscription_id: str | None = None,
                domain_event_id: str | None = None, encrypted_target: str | None = None) -> dict[str, Any]:
     """One pending ``deliveries`` row (the only place that builds one)."""
-    now = host.clock.now()
+    now = outbox.clock.now()
     return dict(id=new_id("msg"), tenant_id=tenant_id, integration=integration, subscription_id=subscription_id,
                 domain_event_id=domain_event_id, event_type=event_type, target_url=target_url,
                 target_url_secret=encrypted_target, payload=body, secret=encrypted_secret, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now)
 
 
-def plugin_outbox_row(host: Host, out: OutboundDelivery, *, tenant_id: str, integration: str,
+def plugin_outbox_row(outbox: Outbox, out: OutboundDelivery, *, tenant_id: str, integration: str,
                       domain_event_id: str | None = None) -> dict[str, Any]:
     """A delivery a plugin asked for with ``ctx.deliver``. Its target can be a credential (a Slack
     webhook URL), so the full URL is stored encrypted and only its host is stored in clear."""
-    return outbox_row(host, tenant_id=tenant_id, integration=integration, event_type=out.event_type,
+    return outbox_row(outbox, tenant_id=tenant_id, integration=integration, event_type=out.event_type,
                       target_url=display_url(out.target_url), body=out.body,
-                      encrypted_secret=host.secrets.encrypt(out.secret) if out.secret else None,
-                      domain_event_id=domain_event_id, encrypted_target=host.secrets.encrypt(out.target_url))
+                      encrypted_secret=outbox.secrets.encrypt(out.secret) if out.secret else None,
+                      domain_event_id=domain_event_id, encrypted_target=outbox.secrets.encrypt(out.target_url))
 
 
 def filters_match(filters: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
@@ -78,13 +89,15 @@ def filters_match(filters: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
 
 
 class DomainEvents:
-    def __init__(self, host: Host) -> None:
-        self.host = host
+    def __init__(self, *, store: Store, clock: Clock, secrets: SecretBox, plugins: PluginHost,
+                 wake_observers: Callable[[], None]) -> None:
+        self.store, self.clock, self.secrets, self.plugins = store, clock, secrets, plugins
+        self._wake_observers = wake_observers
 
     def emit(self, tenant_id: str, event_type: str, data: Any, *, conn: DB | None = None,
              occurred_at: datetime | None = None) -> DomainEvent:
         """The host app's ``host.emit``: pass ``conn`` to join your own transaction."""
-        with self.host.store.begin(conn) as c:
+        with self.store.begin(conn) as c:
             (event,) = self.emit_in(c, tenant_id, [NewDomainEvent(type=event_type, data=data,
                                                                   occurred_at=occurred_at)], source="host")
         if conn is None and self.observers_of({event_type}):
@@ -94,9 +107,7 @@ class DomainEvents:
     def wake_observers(self) -> None:
         """Observations were committed: wake this process's idle observing loop, if it runs workers
         (other processes find them on their next poll)."""
-        pipeline = self.host.__dict__.get("pipeline")  # never build a pipeline just to wake it
-        if pipeline is not None:
-            pipeline.notify_new_observations()
+        self._wake_observers()
 
     def emit_in(self, c: DB, tenant_id: str, new_events: Sequence[NewDomainEvent], *, source: str,
                 inbound_event_id: str | None = None) -> list[DomainEvent]:
@@ -110,8 +121,8 @@ class DomainEvents:
         event — a worker's batch costs three round trips), plus, when a loaded plugin observes one of
         the types, one SELECT of connections and one INSERT of observations. Returns the written
         events per item."""
-        now = self.host.clock.now()
-        catalogue = self.host.event_types
+        now = self.clock.now()
+        catalogue = self.plugins.catalogue
         per_item: list[list[DomainEvent]] = []
         event_rows: list[dict[str, Any]] = []
         for tenant_id, new_events, inbound_event_id in batch:
@@ -150,7 +161,7 @@ class DomainEvents:
                         or not filters_match(sub.filters or {}, event.data)):
                     continue
                 body = body or json.dumps(envelope(event), separators=(",", ":"))
-                rows.append(outbox_row(self.host, tenant_id=event.tenant_id, integration=sub.integration,
+                rows.append(outbox_row(self, tenant_id=event.tenant_id, integration=sub.integration,
                                        event_type=event.type, target_url=sub.target_url, body=body,
                                        encrypted_secret=sub.secret, subscription_id=sub.id,
                                        domain_event_id=event.id))
@@ -160,12 +171,12 @@ class DomainEvents:
         """``{observer: the types it observes}`` for loaded plugins, and the host app (``HOST_APP``), that
         observe any of ``event_types``."""
         found: dict[str, frozenset[str]] = {}
-        for record in self.host.plugins.loaded():
+        for record in self.plugins.loaded():
             if (record.info is not None and record.info.observes & event_types
-                    and self.host.plugins.implements(record.name, "on_domain_event")):
+                    and self.plugins.implements(record.name, "on_domain_event")):
                 found[record.name] = record.info.observes
-        if self.host.plugins.host_app_observes & event_types:
-            found[HOST_APP] = self.host.plugins.host_app_observes
+        if self.plugins.host_app_observes & event_types:
+            found[HOST_APP] = self.plugins.host_app_observes
         return found
 
     def _observations(self, c: DB, events: Sequence[DomainEvent]) -> builtins.list[dict[str, Any]]:
@@ -183,7 +194,7 @@ class DomainEvents:
             select(connections.c.tenant_id, connections.c.integration).where(
                 connections.c.tenant_id.in_({e.tenant_id for e in events}),
                 connections.c.integration.in_(plugins), connections.c.state.not_in(INACTIVE)))} if plugins else set()
-        now = self.host.clock.now()
+        now = self.clock.now()
         return [dict(id=new_id("obs"), domain_event_id=event.id, tenant_id=event.tenant_id, integration=name,
                      event_type=event.type, status="pending", attempts=0, claims=0, next_attempt_at=now,
                      created_at=now)
@@ -195,7 +206,7 @@ class DomainEvents:
                 .order_by(domain_events.c.created_at.desc(), domain_events.c.id.desc()).limit(limit))
         if event_type is not None:
             stmt = stmt.where(domain_events.c.type == event_type)
-        with self.host.store.read() as c:
+        with self.store.read() as c:
             return [DomainEvent(id=r.id, type=r.type, tenant_id=r.tenant_id, version=r.version, data=r.data,
                                 occurred_at=r.occurred_at, source=r.source) for r in c.execute(stmt)]
 
@@ -215,7 +226,7 @@ class DomainEvents:
 
     def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]:
         """A stable example of ``event_type`` in the delivered shape, for when a tenant has none yet."""
-        catalogue = self.host.event_types
+        catalogue = self.plugins.catalogue
         spec = catalogue.require(event_type)
         example = DomainEvent(id=f"ev_example_{event_type.replace('.', '_')}", type=event_type,
                               tenant_id=tenant_id, version=spec.version,

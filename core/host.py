@@ -25,8 +25,9 @@ import httpx
 from sqlalchemy import Connection as DB
 from sqlalchemy import Engine
 
-from core import card_forms
 from core.apikeys import ApiKeys
+from core.builtins import register_builtins
+from core.card_forms import CardForms
 from core.catalogue import EventCatalogue
 from core.clock import Clock, SystemClock
 from core.connect_flow import ConnectFlow, ConnectOutcome
@@ -84,12 +85,18 @@ class Host:
         self.secrets = secrets
         self.clock: Clock = clock or SystemClock()
         self.tenants = Tenants(store, self.clock)
-        self.connections = Connections(self)
-        self.flow = ConnectFlow(self)
-        self.events = DomainEvents(self)
-        self.subscriptions = Subscriptions(self)
-        self.api_keys = ApiKeys(self)
-        self.rate_limits = RateLimits(self)
+        clock = self.clock
+        self.events = DomainEvents(store=store, clock=clock, secrets=secrets, plugins=plugins,
+                                   wake_observers=self._wake_observers)
+        self.connections = Connections(store=store, clock=clock, secrets=secrets, plugins=plugins, events=self.events)
+        self.flow = ConnectFlow(store=store, clock=clock, secrets=secrets, plugins=plugins,
+                                connections=self.connections, contexts=self.context)
+        self.card_forms = CardForms(store=store, clock=clock, secrets=secrets, plugins=plugins,
+                                    connections=self.connections, contexts=self.context)
+        self.subscriptions = Subscriptions(store=store, clock=clock, secrets=secrets, plugins=plugins,
+                                           allow_loopback_targets=settings.allow_loopback_targets)
+        self.api_keys = ApiKeys(store=store, clock=clock, tenants=self.tenants)
+        self.rate_limits = RateLimits(store=store, clock=clock)
 
     @classmethod
     def create(cls, *, settings: Settings | None = None, registry: RegistryConfig | None = None,
@@ -118,9 +125,7 @@ class Host:
             plugins = plugins or PluginHost()
         host = cls(settings=settings, store=store, plugins=plugins, secrets=secrets, clock=clock)
         if builtins:
-            from core.builtins import register_builtins
-
-            register_builtins(host)
+            register_builtins(plugins)
         if not preloaded:
             plugins.load_registry(registry if registry is not None else load_registry(settings.registry_path),
                                   only=plugin_filter)
@@ -166,6 +171,11 @@ class Host:
         from core.pipeline import Pipeline
 
         return Pipeline(self)
+
+    def _wake_observers(self) -> None:
+        """Observations were committed: wake this process's idle observing loop, if it runs workers."""
+        if "pipeline" in self.__dict__:  # never build a pipeline just to wake it
+            self.pipeline.notify_new_observations()
 
     def context(self, integration: str, *, tenant: Tenant | None = None, connection: Connection | None = None,
                 base_url: str | None = None, secrets: dict[str, str] | None = None) -> IntegrationContext:
@@ -246,7 +256,7 @@ class Host:
     def submit_card_form(self, tenant: Tenant, integration: str, form: str, values: Mapping[str, str], *,
                          actor: str = "creator") -> CardFormResult:
         """Submit one of the integration's card forms (checked, then its ``submit_card_form`` hook)."""
-        return card_forms.submit(self, tenant, integration, form, values, base_url=self._public_url, actor=actor)
+        return self.card_forms.submit(tenant, integration, form, values, base_url=self._public_url, actor=actor)
 
     @property
     def _public_url(self) -> str:

@@ -10,23 +10,21 @@ a person or an automation makes, not for webhook intake.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from core.clock import Clock
 from core.errors import ValidationFailed
+from core.store import Store
 from core.store.dialect import insert_ignoring_conflicts
 from core.store.tables import rate_limits
-
-if TYPE_CHECKING:
-    from core.host import Host
 
 
 class RateLimits:
     """``hit(scope, key, per_minute=N)`` is 0 when the request may go on, else whole seconds to wait."""
 
-    def __init__(self, host: Host) -> None:
-        self.host = host
+    def __init__(self, *, store: Store, clock: Clock) -> None:
+        self.store, self.clock = store, clock
 
     def hit(self, scope: str, key: str, *, per_minute: int) -> int:
         """Take one request from ``key``'s bucket in ``scope`` (``per_minute`` requests, refilled evenly).
@@ -37,12 +35,12 @@ class RateLimits:
         if per_minute < 1:
             raise ValidationFailed(f"per_minute must be at least 1 (got {per_minute}).", code="rate_limit_invalid")
         capacity, rate = float(per_minute), per_minute / 60.0
-        now = self.host.clock.now().timestamp()
-        engine = self.host.store.engine
+        now = self.clock.now().timestamp()
+        engine = self.store.engine
         bucket = rate_limits.c
         locked = select(bucket.tokens, bucket.updated_at).where(bucket.scope == scope, bucket.key == key)
         locked = locked.with_for_update()
-        with self.host.store.begin() as c:
+        with self.store.begin() as c:
             row = c.execute(locked).first()
             if row is None:  # a key's first request; two at once: one inserts, both then lock the same row
                 c.execute(insert_ignoring_conflicts(engine, rate_limits).values(
@@ -59,5 +57,5 @@ class RateLimits:
 
     def forget(self, scope: str, key: str) -> None:
         """Drop ``key``'s bucket (e.g. when its API key is revoked): the table holds live keys only."""
-        with self.host.store.begin() as c:
+        with self.store.begin() as c:
             c.execute(rate_limits.delete().where(rate_limits.c.scope == scope, rate_limits.c.key == key))

@@ -5,20 +5,21 @@ from __future__ import annotations
 import base64
 import secrets as pysecrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from sqlalchemy import select
 
+from core.clock import Clock
 from core.domain import subscription_from_row
 from core.errors import NotFound, ValidationFailed
 from core.ids import new_id
 from core.models import Subscription
+from core.plugins import PluginHost
+from core.secrets import SecretBox
+from core.store import Store
 from core.store.tables import deliveries, subscriptions
 from core.targets import Resolver, check_target_url, system_resolver
-
-if TYPE_CHECKING:
-    from core.host import Host
 
 
 def new_signing_secret() -> str:
@@ -27,8 +28,10 @@ def new_signing_secret() -> str:
 
 
 class Subscriptions:
-    def __init__(self, host: Host) -> None:
-        self.host = host
+    def __init__(self, *, store: Store, clock: Clock, secrets: SecretBox, plugins: PluginHost,
+                 allow_loopback_targets: bool) -> None:
+        self.store, self.clock, self.secrets, self.plugins = store, clock, secrets, plugins
+        self.allow_loopback_targets = allow_loopback_targets
         self.resolver: Resolver = system_resolver
         """How target host names are resolved for the SSRF check; tests may replace it."""
 
@@ -36,15 +39,15 @@ class Subscriptions:
                   filters: Mapping[str, Any] | None = None, secret: str | None = None) -> tuple[Subscription, str]:
         """Add a target; returns it and its signing secret. Filters must name fields of the payload."""
         filters = self.check_filters(event_type, filters)
-        url = check_target_url(target_url, allow_loopback=self.host.settings.allow_loopback_targets,
+        url = check_target_url(target_url, allow_loopback=self.allow_loopback_targets,
                                resolver=self.resolver)
         secret = secret or new_signing_secret()
         sub = Subscription(id=new_id("sub"), tenant_id=tenant_id, integration=integration, event_type=event_type,
-                           target_url=url, filters=filters, created_at=self.host.clock.now())
-        with self.host.store.begin() as c:
+                           target_url=url, filters=filters, created_at=self.clock.now())
+        with self.store.begin() as c:
             c.execute(subscriptions.insert().values(
                 id=sub.id, tenant_id=tenant_id, integration=integration, event_type=event_type, target_url=url,
-                secret=self.host.secrets.encrypt(secret), filters=filters, created_at=sub.created_at))
+                secret=self.secrets.encrypt(secret), filters=filters, created_at=sub.created_at))
         return sub, secret
 
     def check_filters(self, event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -52,7 +55,7 @@ class Subscriptions:
 
         The rule subscriptions are held to, for anything that filters the same way (e.g. trigger samples).
         """
-        spec = self.host.event_types.require(event_type)
+        spec = self.plugins.catalogue.require(event_type)
         checked = dict(filters or {})
         known = {f.name for f in attrs.fields(spec.schema)}
         for key, value in checked.items():
@@ -69,7 +72,7 @@ class Subscriptions:
         where = [subscriptions.c.id == subscription_id, subscriptions.c.tenant_id == tenant_id]
         if integration is not None:
             where.append(subscriptions.c.integration == integration)
-        with self.host.store.begin() as c:
+        with self.store.begin() as c:
             gone = c.execute(subscriptions.delete().where(*where)).rowcount
             if gone:
                 c.execute(deliveries.update().where(deliveries.c.subscription_id == subscription_id,
@@ -82,7 +85,7 @@ class Subscriptions:
                                            subscriptions.c.tenant_id == tenant_id)
         if integration is not None:
             stmt = stmt.where(subscriptions.c.integration == integration)
-        with self.host.store.read() as c:
+        with self.store.read() as c:
             row = c.execute(stmt).first()
         if row is None:
             raise NotFound(f"No subscription {subscription_id!r} for this site.", code="subscription_not_found")
@@ -93,7 +96,7 @@ class Subscriptions:
             subscriptions.c.created_at, subscriptions.c.id)
         if integration is not None:
             stmt = stmt.where(subscriptions.c.integration == integration)
-        with self.host.store.read() as c:
+        with self.store.read() as c:
             return [subscription_from_row(r) for r in c.execute(stmt)]
 
     def remove_all(self, tenant_id: str, integration: str) -> int:
