@@ -285,9 +285,7 @@ class IntegrationContext:
 
     async def require_tenant(self, request: Request) -> Tenant:
         """The tenant a web request acts for; a 401 that says how to sign in when there is none."""
-        from core.web.identity import require_tenant
-
-        return await require_tenant(request)
+        return await self._services.require_tenant(request)
 
     async def for_request(self, request: Request) -> IntegrationContext:
         """``for_tenant`` for the tenant a web request acts for (401 when there is none)."""

@@ -14,7 +14,8 @@
     ├── IgnoreEvent                  a handler acknowledges an event without applying it
     ├── WebhookRejected              inbound webhook refused (bad signature, stale, malformed)
     ├── ValidationFailed             input from a client failed validation (400)
-    └── NotFound                     the addressed object does not exist for this tenant (404)
+    ├── NotFound                     the addressed object does not exist for this tenant (404)
+    └── Unauthenticated              a web request acts for no tenant: nobody signed in (401)
 
 Every error carries a stable machine ``code`` and a ``message`` that says what was wrong and
 what to do; ``http_status`` is what the web layer answers with; ``field`` names the input that was
@@ -111,6 +112,11 @@ class ValidationFailed(IntellectraError):
 class NotFound(IntellectraError):
     code = "not_found"
     http_status = 404
+
+
+class Unauthenticated(IntellectraError):
+    code = "unauthenticated"
+    http_status = 401
 
 
 class IgnoreEvent(IntellectraError):

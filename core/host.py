@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,11 +34,11 @@ from core.connect_flow import ConnectFlow, ConnectOutcome
 from core.connections import Connections
 from core.context import IntegrationContext
 from core.domain import DomainEvents
-from core.errors import ConfigError, IntellectraError, PluginError
+from core.errors import ConfigError, IntellectraError, PluginError, Unauthenticated
 from core.guarded_transport import guarded_client
-from core.models import CardFormResult, Connection, DomainEvent, Tenant
+from core.models import CardFormResult, Connection, Delivery, DomainEvent, InboundEvent, Tenant
 from core.plugin_pool import PluginPool
-from core.plugin_services import HostServices
+from core.plugin_services import CatalogueView, HostServices, MissedEvents
 from core.plugins import PluginHost
 from core.rate_limits import RateLimits
 from core.redact import install_log_redaction
@@ -48,9 +48,14 @@ from core.settings import Settings
 from core.store import Store
 from core.store.engine import is_up_to_date
 from core.subscriptions import Subscriptions
-from core.tenants import Tenants
+from core.tenants import TenantLookup, Tenants
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+
     from core.pipeline import Pipeline
 
 log = logging.getLogger("intellectra.host")
@@ -182,15 +187,18 @@ class Host:
         """The ``ctx`` for a hook call; pass ``secrets`` when they are already decrypted (inside a
         transaction, where a second connection must not be opened)."""
         record = self.plugins.get(integration)
-        return IntegrationContext(services=HostServices(self, integration), integration=integration,
+        return IntegrationContext(services=self._services_for(integration), integration=integration,
                                   config=record.config, tenant=tenant, connection=connection,
                                   base_url=base_url or self.settings.public_url or "", secrets=secrets)
 
     def loading_context(self, integration: str, base_url: str) -> IntegrationContext:
         """The ``ctx`` of a plugin that is still loading (``dev_servers``): no config yet, since its
         development servers' ``config_overrides`` are part of it."""
-        return IntegrationContext(services=HostServices(self, integration), integration=integration, config=None,
+        return IntegrationContext(services=self._services_for(integration), integration=integration, config=None,
                                   base_url=base_url)
+
+    def _services_for(self, integration: str) -> HostServices:
+        return _ServicesFor(self, integration)
 
     def close(self) -> None:
         """Stop what the host started (development servers, threads) and close its database engine."""
@@ -272,6 +280,24 @@ class Host:
         """
         return self.events.emit(tenant_id, event_type, data, conn=conn)
 
+    async def tenant_of(self, request: Request) -> Tenant | None:
+        """The tenant a web request acts for, asked of the ``resolve_tenant`` hooks once per request;
+        ``None`` when nobody answers."""
+        if "tenant" in request.state._state:
+            return request.state.tenant  # type: ignore[no-any-return]
+        tenant = await self.run_plugin_code(None, "resolve_tenant", self.plugins.pm.hook.resolve_tenant,
+                                            request=request, tenants=TenantLookup(self.tenants))
+        request.state.tenant = tenant
+        return tenant  # type: ignore[no-any-return]
+
+    async def require_tenant(self, request: Request) -> Tenant:
+        """:meth:`tenant_of`, or ``Unauthenticated`` (401) saying how to sign in."""
+        tenant = await self.tenant_of(request)
+        if tenant is None:
+            raise Unauthenticated("Sign in first: send `Authorization: Bearer <tenant token>` "
+                                  "(from `intellectra-integrations tenants create`) or use the settings page.")
+        return tenant
+
     def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """Ask the host app to carry out ``action`` (the ``perform_action`` hook); ``None``: not supported.
 
@@ -287,3 +313,93 @@ class Host:
             raise PluginError(f"The site could not perform {action!r} (an internal error was logged). "
                               "Try again later.", code="action_failed", http_status=502) from exc
         return result  # type: ignore[no-any-return]
+
+
+class _ServicesFor:
+    """:class:`core.plugin_services.HostServices` for one integration: what its contexts reach of the host."""
+
+    def __init__(self, host: Host, integration: str) -> None:
+        self._host = host
+        self.integration = integration
+        self.api_keys = host.api_keys
+        self.subscriptions = host.subscriptions
+        self.rate_limits = host.rate_limits
+
+    def __repr__(self) -> str:
+        return f"<HostServices for {self.integration!r}>"
+
+    @property
+    def clock(self) -> Clock:
+        return self._host.clock
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._host.http
+
+    @property
+    def event_types(self) -> CatalogueView:
+        return CatalogueView(self._host.event_types)
+
+    def secrets_of(self, connection: Connection) -> dict[str, str]:
+        return self._host.connections.secrets_of(connection.id)
+
+    def find_tenant(self, tenant_id: str) -> Tenant | None:
+        return self._host.tenants.find(tenant_id)
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        return self._host.tenants.get(tenant_id)
+
+    def connection_of(self, tenant_id: str) -> Connection | None:
+        return self._host.connections.find(tenant_id, self.integration)
+
+    def connections(self, tenant_id: str | None) -> list[Connection]:
+        return self._host.connections.list(tenant_id=tenant_id, integration=self.integration)
+
+    def connect(self, tenant: Tenant, *, actor: str) -> Connection | None:
+        return self._host.connect(tenant, self.integration, {}, actor=actor).connection
+
+    def recheck(self, tenant: Tenant) -> Connection:
+        return self._host.status(tenant, self.integration)
+
+    def recent_deliveries(self, tenant_id: str, *, limit: int, status: str | None) -> list[Delivery]:
+        return self._host.pipeline.list_deliveries(status=status, tenant_id=tenant_id, limit=limit,
+                                                   integration=self.integration)
+
+    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int,
+                        filters: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        return self._host.events.recent_payloads(tenant_id, event_type, limit=limit, filters=filters)
+
+    def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]:
+        return self._host.events.example_payload(tenant_id, event_type)
+
+    def store_missed_events(self, events: Sequence[InboundEvent]) -> MissedEvents:
+        result = self._host.pipeline.intake.store_events(self.integration, events)
+        if not result.ok:
+            error = result.body.get("error", {})
+            raise IntellectraError(str(error.get("message") or f"intake answered {result.status_code}"),
+                                   code=str(error.get("code") or "intake_refused"), http_status=result.status_code)
+        return MissedEvents(stored=int(result.body.get("received", 0)),
+                            duplicates=int(result.body.get("duplicates", 0)))
+
+    def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return self._host.perform_action(tenant, action, input)
+
+    async def run_in_lane(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        return await self._host.run_plugin_code(self.integration, what, fn, *args, **kwargs)
+
+    @staticmethod
+    def render_page(request: Request, directory: Path, template: str, context: Mapping[str, Any],
+                    status_code: int) -> HTMLResponse:
+        # The web app that serves the request renders its pages (core.web.app puts its renderer there).
+        render = getattr(request.app.state, "render_plugin_page", None)
+        if render is None:
+            raise PluginError("ctx.render_page renders pages for requests to the host's web app "
+                              "(core.web.app.create_app); this request came to another app.",
+                              code="not_a_host_request")
+        return render(request, directory, template, context, status_code=status_code)  # type: ignore[no-any-return]
+
+    async def tenant_of(self, request: Request) -> Tenant | None:
+        return await self._host.tenant_of(request)
+
+    async def require_tenant(self, request: Request) -> Tenant:
+        return await self._host.require_tenant(request)

@@ -1,7 +1,8 @@
 """What a plugin may ask of the host: the services behind ``ctx.api_keys``, ``ctx.subscriptions``...
 
 A plugin never holds the ``Host``. Its :class:`core.IntegrationContext` keeps a private
-:class:`HostServices` and hands out the small groups below, each bound to the context's own
+:class:`HostServices` (the protocol through which a context reaches the host; ``core.host``
+implements it) and hands out the small groups below, each bound to the context's own
 integration — and narrowed to the context's tenant when it has one — so a plugin cannot read or
 change another integration's API keys, subscriptions, rate-limit buckets, deliveries or
 connections, whatever ids it passes. Every method does database I/O: from ``async`` web handlers
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
-from core.errors import IntellectraError, PluginError
+from core.errors import PluginError
 from core.models import ApiKey, Connection, Delivery, InboundEvent, Subscription, Tenant
 
 if TYPE_CHECKING:
@@ -28,9 +29,7 @@ if TYPE_CHECKING:
 
     from core.catalogue import EventCatalogue
     from core.clock import Clock
-    from core.context import IntegrationContext
     from core.events import EventType
-    from core.host import Host
 
 T = TypeVar("T")
 
@@ -77,79 +76,124 @@ class CatalogueView(Mapping[str, "EventType"]):
         return self._catalogue.validate(name, data)
 
 
-class HostServices:
-    """The host as one integration's contexts reach it. Private: plugins use the context's methods."""
+class ApiKeyStore(Protocol):
+    """The host's API keys (``core.apikeys.ApiKeys``), as :class:`ApiKeysService` uses them."""
 
-    def __init__(self, host: Host, integration: str) -> None:
-        self._host = host
-        self.integration = integration
+    def create(self, tenant_id: str, integration: str, *, label: str = "",
+               actor: str = "system") -> tuple[ApiKey, str]: ...
 
-    def __repr__(self) -> str:
-        return f"<HostServices for {self.integration!r}>"
+    def list(self, tenant_id: str, *, integration: str | None = None,
+             include_revoked: bool = False) -> builtins.list[ApiKey]: ...
+
+    def revoke(self, key_id: str, *, tenant_id: str | None = None, integration: str | None = None,
+               actor: str = "system") -> ApiKey: ...
+
+    def revoke_all(self, tenant_id: str, integration: str, *, actor: str = "system") -> int: ...
+
+    def authenticate(self, plaintext: str, integration: str) -> tuple[Tenant, ApiKey] | None: ...
+
+
+class SubscriptionStore(Protocol):
+    """The host's subscriptions (``core.subscriptions.Subscriptions``), as :class:`SubscriptionsService` uses them."""
+
+    def subscribe(self, tenant_id: str, integration: str, *, event_type: str, target_url: str,
+                  filters: Mapping[str, Any] | None = None, secret: str | None = None) -> tuple[Subscription, str]: ...
+
+    def list(self, tenant_id: str, *, integration: str | None = None) -> builtins.list[Subscription]: ...
+
+    def get(self, tenant_id: str, subscription_id: str, *, integration: str | None = None) -> Subscription: ...
+
+    def unsubscribe(self, tenant_id: str, subscription_id: str, *, integration: str | None = None) -> bool: ...
+
+    def remove_all(self, tenant_id: str, integration: str) -> int: ...
+
+    def check_filters(self, event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]: ...
+
+
+class RateLimiter(Protocol):
+    """The host's rate limits (``core.rate_limits.RateLimits``), as :class:`RateLimitsService` uses them."""
+
+    def hit(self, scope: str, key: str, *, per_minute: int) -> int: ...
+
+    def forget(self, scope: str, key: str) -> None: ...
+
+
+class HostServices(Protocol):
+    """The host as one integration's contexts reach it, bound to that integration (``core.host``
+    implements it). Private: plugins use the context's methods."""
 
     @property
-    def clock(self) -> Clock:
-        return self._host.clock
+    def integration(self) -> str: ...
 
     @property
-    def http(self) -> httpx.Client:
-        return self._host.http
+    def clock(self) -> Clock: ...
 
     @property
-    def event_types(self) -> CatalogueView:
-        return CatalogueView(self._host.event_types)
+    def http(self) -> httpx.Client: ...
 
-    def config(self) -> Any:
-        return self._host.plugins.get(self.integration).config
+    @property
+    def event_types(self) -> CatalogueView: ...
 
-    def secrets_of(self, connection: Connection) -> dict[str, str]:
-        return self._host.connections.secrets_of(connection.id)
+    @property
+    def api_keys(self) -> ApiKeyStore: ...
 
-    def find_tenant(self, tenant_id: str) -> Tenant | None:
-        return self._host.tenants.find(tenant_id)
+    @property
+    def subscriptions(self) -> SubscriptionStore: ...
 
-    def get_tenant(self, tenant_id: str) -> Tenant:
-        return self._host.tenants.get(tenant_id)
+    @property
+    def rate_limits(self) -> RateLimiter: ...
 
-    def connection_of(self, tenant_id: str) -> Connection | None:
-        return self._host.connections.find(tenant_id, self.integration)
+    def secrets_of(self, connection: Connection) -> dict[str, str]: ...
 
-    async def run_in_lane(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        return await self._host.run_plugin_code(self.integration, what, fn, *args, **kwargs)
+    def find_tenant(self, tenant_id: str) -> Tenant | None: ...
 
-    def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        return self._host.perform_action(tenant, action, input)
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
 
-    def store_missed_events(self, events: Sequence[InboundEvent]) -> MissedEvents:
-        result = self._host.pipeline.intake.store_events(self.integration, events)
-        if not result.ok:
-            error = result.body.get("error", {})
-            raise IntellectraError(str(error.get("message") or f"intake answered {result.status_code}"),
-                                   code=str(error.get("code") or "intake_refused"), http_status=result.status_code)
-        return MissedEvents(stored=int(result.body.get("received", 0)),
-                            duplicates=int(result.body.get("duplicates", 0)))
+    def connection_of(self, tenant_id: str) -> Connection | None: ...
 
-    @staticmethod
-    def render_page(request: Request, directory: Path, template: str, context: Mapping[str, Any],
-                    status_code: int) -> HTMLResponse:
-        from core.web.templating import render_plugin_page  # core.web needs the host: imported when a route runs
+    def connections(self, tenant_id: str | None) -> builtins.list[Connection]:
+        """This integration's connections (``tenant_id``'s only, when given)."""
 
-        return render_plugin_page(request, directory, template, context, status_code=status_code)
+    def connect(self, tenant: Tenant, *, actor: str) -> Connection | None:
+        """Run this integration's ``connect`` hook with an empty form; ``None`` when it redirected."""
 
-    @staticmethod
-    async def tenant_of(request: Request) -> Tenant | None:
-        from core.web.identity import current_tenant
+    def recheck(self, tenant: Tenant) -> Connection:
+        """Ask this integration's ``status`` hook again and store its answer."""
 
-        return await current_tenant(request)
+    def recent_deliveries(self, tenant_id: str, *, limit: int, status: str | None) -> builtins.list[Delivery]: ...
+
+    def recent_payloads(self, tenant_id: str, event_type: str, *, limit: int,
+                        filters: Mapping[str, Any] | None) -> builtins.list[dict[str, Any]]: ...
+
+    def example_payload(self, tenant_id: str, event_type: str) -> dict[str, Any]: ...
+
+    def store_missed_events(self, events: Sequence[InboundEvent]) -> MissedEvents: ...
+
+    def perform_action(self, tenant: Tenant, action: str, input: Mapping[str, Any]) -> Mapping[str, Any] | None: ...
+
+    async def run_in_lane(self, what: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
+    def render_page(self, request: Request, directory: Path, template: str, context: Mapping[str, Any],
+                    status_code: int) -> HTMLResponse: ...
+
+    async def tenant_of(self, request: Request) -> Tenant | None: ...
+
+    async def require_tenant(self, request: Request) -> Tenant: ...
+
+
+class BoundTo(Protocol):
+    """What a service group reads of its context (an ``IntegrationContext``): the tenant it is bound to."""
+
+    @property
+    def tenant(self) -> Tenant | None: ...
 
 
 class _Scoped:
     """A service group bound to one context: its integration, and its tenant if it has one."""
 
-    def __init__(self, ctx: IntegrationContext, services: HostServices) -> None:
+    def __init__(self, ctx: BoundTo, services: HostServices) -> None:
         self._ctx = ctx
         self._services = services
-        self._host = services._host
         self._integration = services.integration
 
     def _tenant(self, doing: str) -> Tenant:
@@ -176,30 +220,30 @@ class ApiKeysService(_Scoped):
         ``actor`` is who asked, for the audit log (default ``plugin:<name>``).
         """
         tenant = self._tenant("ctx.api_keys.create")
-        return self._host.api_keys.create(tenant.id, self._integration, label=label, actor=self._actor(actor))
+        return self._services.api_keys.create(tenant.id, self._integration, label=label, actor=self._actor(actor))
 
     def list(self, *, include_revoked: bool = False) -> builtins.list[ApiKey]:
         """The context's tenant's keys for this integration, oldest first (never the keys themselves)."""
         tenant = self._tenant("ctx.api_keys.list")
-        return self._host.api_keys.list(tenant.id, integration=self._integration, include_revoked=include_revoked)
+        return self._services.api_keys.list(tenant.id, integration=self._integration, include_revoked=include_revoked)
 
     def revoke(self, key_id: str, *, actor: str | None = None) -> ApiKey:
         """Revoke one of this integration's keys (idempotent); only the context's tenant's, if it has one.
 
         Raises :class:`core.NotFound` for any other id (another integration's or tenant's key).
         """
-        return self._host.api_keys.revoke(key_id, tenant_id=self._narrowed_to(), integration=self._integration,
+        return self._services.api_keys.revoke(key_id, tenant_id=self._narrowed_to(), integration=self._integration,
                                           actor=self._actor(actor))
 
     def revoke_all(self, *, actor: str | None = None) -> int:
         """Revoke every active key of the context's tenant for this integration; returns how many."""
         tenant = self._tenant("ctx.api_keys.revoke_all")
-        return self._host.api_keys.revoke_all(tenant.id, self._integration, actor=self._actor(actor))
+        return self._services.api_keys.revoke_all(tenant.id, self._integration, actor=self._actor(actor))
 
     def authenticate(self, plaintext: str) -> tuple[Tenant, ApiKey] | None:
         """The tenant and key a presented key belongs to, or ``None`` (unknown, revoked, another
         integration's key, or another tenant's when the context is bound to one)."""
-        found = self._host.api_keys.authenticate(plaintext, self._integration)
+        found = self._services.api_keys.authenticate(plaintext, self._integration)
         narrowed = self._narrowed_to()
         if found is None or (narrowed is not None and found[0].id != narrowed):
             return None
@@ -221,32 +265,33 @@ class SubscriptionsService(_Scoped):
         :class:`core.ValidationFailed` with a message for the caller.
         """
         tenant = self._tenant("ctx.subscriptions.subscribe")
-        return self._host.subscriptions.subscribe(tenant.id, self._integration, event_type=event_type,
+        return self._services.subscriptions.subscribe(tenant.id, self._integration, event_type=event_type,
                                                   target_url=target_url, filters=filters, secret=secret)
 
     def list(self) -> builtins.list[Subscription]:
         """The context's tenant's subscriptions of this integration, oldest first."""
-        return self._host.subscriptions.list(self._tenant("ctx.subscriptions.list").id, integration=self._integration)
+        tenant = self._tenant("ctx.subscriptions.list")
+        return self._services.subscriptions.list(tenant.id, integration=self._integration)
 
     def get(self, subscription_id: str) -> Subscription:
         """One of them; :class:`core.NotFound` for any other id."""
         tenant = self._tenant("ctx.subscriptions.get")
-        return self._host.subscriptions.get(tenant.id, subscription_id, integration=self._integration)
+        return self._services.subscriptions.get(tenant.id, subscription_id, integration=self._integration)
 
     def unsubscribe(self, subscription_id: str) -> bool:
         """Remove one (its pending deliveries are cancelled); ``False`` when it is not there (idempotent)."""
         tenant = self._tenant("ctx.subscriptions.unsubscribe")
-        return self._host.subscriptions.unsubscribe(tenant.id, subscription_id, integration=self._integration)
+        return self._services.subscriptions.unsubscribe(tenant.id, subscription_id, integration=self._integration)
 
     def remove_all(self) -> int:
         """Remove every subscription of the context's tenant for this integration; returns how many."""
         tenant = self._tenant("ctx.subscriptions.remove_all")
-        return self._host.subscriptions.remove_all(tenant.id, self._integration)
+        return self._services.subscriptions.remove_all(tenant.id, self._integration)
 
     def check_filters(self, event_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
         """``filters`` checked by the rule subscriptions are held to (each names a payload field of
         ``event_type`` with a plain value), e.g. for a sample endpoint; :class:`core.ValidationFailed` if not."""
-        return self._host.subscriptions.check_filters(event_type, filters)
+        return self._services.subscriptions.check_filters(event_type, filters)
 
 
 class RateLimitsService(_Scoped):
@@ -257,11 +302,11 @@ class RateLimitsService(_Scoped):
 
     def hit(self, key: str, *, per_minute: int) -> int:
         """Take one request from ``key``'s bucket: 0 to go on, else the seconds for ``Retry-After``."""
-        return self._host.rate_limits.hit(self._integration, key, per_minute=per_minute)
+        return self._services.rate_limits.hit(self._integration, key, per_minute=per_minute)
 
     def forget(self, key: str) -> None:
         """Drop ``key``'s bucket (e.g. when the API key it counts is revoked)."""
-        self._host.rate_limits.forget(self._integration, key)
+        self._services.rate_limits.forget(self._integration, key)
 
 
 class DeliveriesService(_Scoped):
@@ -270,8 +315,7 @@ class DeliveriesService(_Scoped):
     def recent(self, *, limit: int = 20, status: str | None = None) -> builtins.list[Delivery]:
         """The newest first (``status``: ``pending``, ``delivered``, ``dead``... to narrow them)."""
         tenant = self._tenant("ctx.deliveries.recent")
-        return self._host.pipeline.list_deliveries(status=status, tenant_id=tenant.id, limit=limit,
-                                                   integration=self._integration)
+        return self._services.recent_deliveries(tenant.id, limit=limit, status=status)
 
 
 class DomainEventsService(_Scoped):
@@ -282,11 +326,11 @@ class DomainEventsService(_Scoped):
         """Up to ``limit`` latest payloads of ``event_type``, newest first, in the delivered shape;
         with ``filters`` only those a subscription with these filters would receive."""
         tenant = self._tenant("ctx.domain_events.recent")
-        return self._host.events.recent_payloads(tenant.id, event_type, limit=limit, filters=filters)
+        return self._services.recent_payloads(tenant.id, event_type, limit=limit, filters=filters)
 
     def example(self, event_type: str) -> dict[str, Any]:
         """A stable example of ``event_type`` in the delivered shape (for a tenant that has none yet)."""
-        return self._host.events.example_payload(self._tenant("ctx.domain_events.example").id, event_type)
+        return self._services.example_payload(self._tenant("ctx.domain_events.example").id, event_type)
 
 
 class ConnectionsService(_Scoped):
@@ -294,7 +338,7 @@ class ConnectionsService(_Scoped):
 
     def list(self) -> builtins.list[Connection]:
         """Every tenant's connection to this integration (the context's tenant's only, if it has one)."""
-        return self._host.connections.list(tenant_id=self._narrowed_to(), integration=self._integration)
+        return self._services.connections(self._narrowed_to())
 
     def find(self, tenant_id: str) -> Connection | None:
         """``tenant_id``'s connection to this integration, or ``None``."""
@@ -310,11 +354,11 @@ class ConnectionsService(_Scoped):
         created), not through the settings page. The hook must return ``Connected``.
         """
         tenant = self._tenant("ctx.connections.connect")
-        outcome = self._host.connect(tenant, self._integration, {}, actor=self._actor(actor))
-        if outcome.connection is None:
+        connection = self._services.connect(tenant, actor=self._actor(actor))
+        if connection is None:
             raise PluginError(f"ctx.connections.connect() needs the {self._integration} connect hook to return "
                               "Connected; a Redirect has to go through the settings page.", code="connect_redirects")
-        return outcome.connection
+        return connection
 
     def recheck(self) -> Connection:
         """Ask your ``status`` hook again (``refresh=False``) and store its answer; returns the connection.
@@ -322,5 +366,5 @@ class ConnectionsService(_Scoped):
         :class:`core.NotConnected` when the tenant never connected.
         """
         tenant = self._tenant("ctx.connections.recheck")
-        return self._host.status(tenant, self._integration)
+        return self._services.recheck(tenant)
 

@@ -28,6 +28,7 @@ from core.web.identity import session_secret
 from core.web.limits import BodySizeLimit, RejectNul
 from core.web.metrics import metrics
 from core.web.session import OwnSessionMiddleware
+from core.web.templating import render_plugin_page
 from core.web.webhooks import receive_webhook
 
 log = logging.getLogger("intellectra.web")
@@ -114,4 +115,5 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
     app.state.host = host
     app.state.layout = layout
     app.state.sign_in_url = sign_in_url
+    app.state.render_plugin_page = render_plugin_page  # for plugins' ctx.render_page
     return app

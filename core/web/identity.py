@@ -1,4 +1,4 @@
-"""Who is asking: the tenant a request acts for, from the ``resolve_tenant`` hook."""
+"""Who is asking: the tenant a request acts for (the host asks the ``resolve_tenant`` hook)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,8 @@ import secrets as pysecrets
 
 from starlette.requests import Request
 
-from core.errors import IntellectraError
 from core.host import Host
 from core.models import Tenant
-from core.tenants import TenantLookup
-
-
-class Unauthenticated(IntellectraError):
-    code = "unauthenticated"
-    http_status = 401
 
 
 def host_of(request: Request) -> Host:
@@ -25,21 +18,11 @@ def host_of(request: Request) -> Host:
 
 
 async def current_tenant(request: Request) -> Tenant | None:
-    if "tenant" in request.state._state:
-        return request.state.tenant  # type: ignore[no-any-return]
-    host = host_of(request)
-    tenant = await host.run_plugin_code(None, "resolve_tenant", host.plugins.pm.hook.resolve_tenant, request=request,
-                                        tenants=TenantLookup(host.tenants))
-    request.state.tenant = tenant
-    return tenant  # type: ignore[no-any-return]
+    return await host_of(request).tenant_of(request)
 
 
 async def require_tenant(request: Request) -> Tenant:
-    tenant = await current_tenant(request)
-    if tenant is None:
-        raise Unauthenticated("Sign in first: send `Authorization: Bearer <tenant token>` "
-                              "(from `intellectra-integrations tenants create`) or use the settings page.")
-    return tenant
+    return await host_of(request).require_tenant(request)
 
 
 def session_secret(host: Host) -> str:
