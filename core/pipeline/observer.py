@@ -2,18 +2,14 @@
 
 Emitting a domain event writes, in the same transaction, one ``observations`` row per plugin that
 observes its type and has an active connection of the event's tenant; no plugin code runs there.
-Workers then take the rows in three steps, like inbound events (``core.pipeline.processor``):
-
-1. **claim** (one short transaction): due observations of loaded plugins get this worker's lease and
-   one more claim counted; one whose claims kept ending without a result (its workers died) is failed;
-2. **observe** (no transaction open, on this stage's own thread pool, claims renewed meanwhile):
-   read the event, its tenant and the connection as they are now, and call the plugin's
-   ``on_domain_event``. A connection that is no longer active is ``skipped`` without calling it;
-3. **apply** (one short transaction): re-check each claim is still ours, write what the plugin asked
-   for through ``ctx`` (``ctx.deliver`` rows into the outbox, status or data changes), and record the
-   outcome: ``observed``; or, when the plugin raised (anything, ``IntellectraError`` included), the
-   error, recorded against the plugin too (``plugins list``, ``/healthz``), and a retry with backoff,
-   ``failed`` after the last attempt (``observations list``, ``observations replay``).
+Workers then claim, run and apply them like inbound events (``core.pipeline.stage``). Running an
+observation reads the event, its tenant and the connection as they are now and calls the plugin's
+``on_domain_event`` on this stage's own thread pool; a connection that is no longer active is
+``skipped`` without calling it. Applying writes what the plugin asked for through ``ctx`` (``ctx.deliver``
+rows into the outbox, status or data changes) and records the outcome: ``observed``; or, when the plugin
+raised (anything, ``IntellectraError`` included), the error, recorded against the plugin too (this
+process's ``recent_errors``; every process reads the stored ones: ``core.health``), and a retry with
+backoff, ``failed`` after the last attempt (``observations list``, ``observations replay``).
 
 A slow or failing observer therefore holds no lock and delays no request, no emit and no other
 plugin's work; its own pool keeps it from taking the threads inbound events are handled on.
@@ -23,8 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -35,9 +30,7 @@ from core.context import Effects
 from core.domain import plugin_outbox_row
 from core.effects import apply_effects
 from core.models import Connection, DomainEvent, Tenant
-from core.pipeline.claims import claim_due, new_worker_id, still_ours
-from core.pipeline.leases import LeaseKeeper
-from core.pipeline.processor import MAX_ERROR, describe
+from core.pipeline.stage import MAX_ERROR, ClaimedStage, StageReport, describe
 from core.plugins import HOST_APP
 from core.redact import redact
 from core.store.tables import connections, deliveries, domain_events, observations, tenants
@@ -46,8 +39,6 @@ from core.tenants import tenant_from_row
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection as DB
-
-    from core.pipeline import Pipeline
 
 log = logging.getLogger("intellectra.pipeline.observer")
 
@@ -81,87 +72,40 @@ class Outcome:
 
 
 @attrs.define(kw_only=True)
-class ObserveReport:
-    """What a batch (or a drain of several) did; ``claimed`` is 0 when nothing was due."""
-
-    claimed: int = 0
+class ObserveReport(StageReport):
     observed: int = 0
     skipped: int = 0
-    retried: int = 0
-    failed: int = 0
-    lost: int = 0
-    """Claims that ran out and went to another worker; their results were dropped."""
-
-    def add(self, other: ObserveReport) -> None:
-        for field in attrs.fields(ObserveReport):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
-class Observer:
-    def __init__(self, pipeline: Pipeline, *, worker_id: str | None = None) -> None:
-        self.pipeline = pipeline
-        self.host = pipeline.host
-        self.worker_id = worker_id or new_worker_id()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_size = 0
-
-    # ------------------------------------------------------------------ driving
-    def run_batch(self, limit: int | None = None) -> ObserveReport:
-        """Claim, observe and apply one batch; ``claimed == 0`` means nothing was due."""
-        claimed = self.claim(limit)
-        if not claimed:
-            return ObserveReport()
-        config = self.pipeline.config
-        with LeaseKeeper(self.host.store.engine, observations, [o.id for o in claimed], worker_id=self.worker_id,
-                         clock=self.host.clock, lease=timedelta(seconds=config.lease_seconds),
-                         max_hold=timedelta(seconds=config.max_hold_seconds)):
-            outcomes = self.observe(claimed)
-        report = self.apply(outcomes)
-        report.claimed = len(claimed)
-        return report
-
-    def drain(self) -> ObserveReport:
-        """Observe batches until nothing is due (``run_once``, tests, ``worker --once``)."""
-        total = ObserveReport()
-        while True:
-            report = self.run_batch()
-            if report.claimed == 0:
-                return total
-            total.add(report)
-
-    def close(self) -> None:
-        """Stop the observer threads (``Pipeline.close``)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+class Observer(ClaimedStage[Claimed, Outcome, ObserveReport]):
+    table = observations
+    section = "observing"
+    noun = "observation"
+    doing = ("Observing", "observing", "observations")
+    threads_named = "intellectra-observer"
+    report_type = ObserveReport
+    log = log
 
     # ------------------------------------------------------------------ 1. claim
     def claim(self, limit: int | None = None) -> list[Claimed]:
-        config = self.pipeline.config
         names = [r.name for r in self.host.plugins.loaded() if self.host.plugins.implements(r.name, "on_domain_event")]
         if self.host.plugins.host_app_observes:
             names.append(HOST_APP)
-        if not names:  # nothing here observes: no need to ask the database (an idle loop asks often)
-            return []
-        engine = self.host.store.engine
-        with engine.begin() as c:
-            rows = claim_due(c, engine, observations, worker_id=self.worker_id, now=self.host.clock.now(),
-                             lease=timedelta(seconds=config.lease_seconds), limit=limit or config.batch_size,
-                             where=[observations.c.integration.in_(names)],
-                             also_set={"claims": observations.c.claims + 1})
-            crashed = [r for r in rows if r.claims - r.attempts >= config.max_attempts]
-            if crashed:
-                c.execute(observations.update().where(observations.c.id.in_([r.id for r in crashed])).values(
-                    status=FAILED, claimed_by=None, claimed_until=None, finished_at=self.host.clock.now(),
-                    last_error=f"Observing was started {config.max_attempts} times and never finished (the worker "
-                               "stopped while the plugin observed it, e.g. crashed or was killed). Fix the cause, "
-                               "then replay it with `intellectra-integrations observations replay`."))
-                self.pipeline.counters.incr("observing", "failed", by=len(crashed))
-                log.error("%d observation(s) failed: their workers died %d times while observing them",
-                          len(crashed), config.max_attempts)
-        crashed_ids = {r.id for r in crashed}
+        rows = self.claim_rows(limit, names, finished_at=self.host.clock.now())
         return [Claimed(id=r.id, domain_event_id=r.domain_event_id, tenant_id=r.tenant_id, integration=r.integration,
-                        event_type=r.event_type, attempts=r.attempts + 1) for r in rows if r.id not in crashed_ids]
+                        event_type=r.event_type, attempts=r.attempts + 1) for r in rows]
+
+    def run(self, items: Sequence[Claimed]) -> list[Outcome]:
+        return self.observe(items)
+
+    def item_id(self, item: Claimed) -> str:
+        return item.id
+
+    def result_id(self, result: Outcome) -> str:
+        return result.observation.id
+
+    def outcome(self, result: Outcome) -> str:
+        return _REPORT_FIELD[result.outcome]
 
     # ------------------------------------------------------------------ 2. observe
     def observe(self, claimed: Sequence[Claimed]) -> list[Outcome]:
@@ -173,14 +117,7 @@ class Observer:
                 observation, events.get(observation.domain_event_id), found_tenants.get(observation.tenant_id),
                 *(found or (None, None))))
 
-        threads = self.pipeline.config.handler_concurrency
-        if threads == 1 or len(claimed) == 1:
-            return [one(o) for o in claimed]
-        if self._pool is None or self._pool_size != threads:
-            self.close()
-            self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="intellectra-observer")
-            self._pool_size = threads
-        return list(self._pool.map(one, claimed))
+        return self.in_threads(one, claimed)
 
     def _load(self, claimed: Sequence[Claimed]) -> tuple[
             dict[str, DomainEvent], dict[str, Tenant], dict[tuple[str, str], tuple[Connection, dict[str, str]]]]:
@@ -225,7 +162,7 @@ class Observer:
             self.host.plugins.call(observation.integration, "on_domain_event", record_refusals=True, ctx=ctx,
                                    event=event)
         except Exception as exc:
-            return self._failure(attrs.evolve(done, ran=True), describe(exc))
+            return self.failure(attrs.evolve(done, ran=True), describe(exc))
         return attrs.evolve(done, ran=True, effects=ctx.effects)
 
     def _tell_host_app(self, done: Outcome, event: DomainEvent, tenant: Tenant) -> Outcome:
@@ -236,39 +173,19 @@ class Observer:
         try:
             self.host.plugins.call_host_app("observe_domain_event", tenant=tenant, event=event)
         except Exception as exc:
-            return self._failure(attrs.evolve(done, ran=True), describe(exc))
+            return self.failure(attrs.evolve(done, ran=True), describe(exc))
         return attrs.evolve(done, ran=True)
 
-    def _failure(self, outcome: Outcome, error: str) -> Outcome:
+    def failure(self, outcome: Outcome, error: str) -> Outcome:
         final = outcome.observation.attempts >= self.pipeline.config.max_attempts
         return attrs.evolve(outcome, outcome=FAILED if final else RETRY, error=error, effects=None)
 
     # ------------------------------------------------------------------ 3. apply
-    def apply(self, outcomes: Sequence[Outcome]) -> ObserveReport:
-        engine = self.host.store.engine
-        now = self.host.clock.now()
-        try:
-            with engine.begin() as c:
-                mine = self._apply_in(c, outcomes, now)
-        except Exception as exc:
-            if len(outcomes) > 1:
-                log.warning("applying a batch of %d observations failed (%s); applying each on its own",
-                            len(outcomes), describe(exc))
-            mine = [m for one in outcomes for m in self._apply_alone(one, now, exc if len(outcomes) == 1 else None)]
-        report = ObserveReport(lost=len(outcomes) - len(mine))
-        for m in mine:
-            name = _REPORT_FIELD[m.outcome]
-            setattr(report, name, getattr(report, name) + 1)
-        for name in ("observed", "skipped", "retried", "failed", "lost"):
-            self.pipeline.counters.incr("observing", name, by=getattr(report, name))
+    def applied(self, report: ObserveReport, mine: Sequence[Outcome]) -> None:
         if report.observed:
             self.pipeline.notify_new_deliveries()
-        return report
 
-    def _apply_in(self, c: DB, outcomes: Sequence[Outcome], now: datetime) -> list[Outcome]:
-        engine = self.host.store.engine
-        ours = still_ours(c, engine, observations, [o.observation.id for o in outcomes], worker_id=self.worker_id)
-        mine = [o for o in outcomes if o.observation.id in ours]
+    def write(self, c: DB, mine: Sequence[Outcome], now: datetime) -> None:
         outbox: list[dict[str, Any]] = []
         for o in mine:
             if o.outcome != OBSERVED or o.effects is None or o.event is None:
@@ -282,21 +199,6 @@ class Observer:
         if outbox:  # the whole batch's deliveries in one statement, not one per observation
             c.execute(deliveries.insert(), outbox)
         self._record(c, mine, now)
-        return mine
-
-    def _apply_alone(self, outcome: Outcome, now: datetime, earlier: Exception | None) -> list[Outcome]:
-        """Apply one observation in its own transaction; if its results cannot be written, retry it later."""
-        engine = self.host.store.engine
-        if earlier is None:
-            try:
-                with engine.begin() as c:
-                    return self._apply_in(c, [outcome], now)
-            except Exception as exc:
-                earlier = exc
-        failed = self._failure(outcome, f"Its results could not be written: {describe(earlier)}")
-        log.error("observation %s: results could not be written: %s", outcome.observation.id, describe(earlier))
-        with engine.begin() as c:
-            return self._apply_in(c, [failed], now)
 
     def _record(self, c: DB, outcomes: Sequence[Outcome], now: datetime) -> None:
         """Each observation's final or next state, in one executemany."""

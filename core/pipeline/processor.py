@@ -1,26 +1,17 @@
 """Processing: claimed inbound events → the integration's ``handle_event`` → applied exactly once.
 
-A batch goes through three steps, so no transaction is open while plugin code runs:
-
-1. **claim** (one short transaction): due events of loaded integrations get this worker's lease
-   and one more claim counted; an event whose claims ended without a result too often (its workers
-   died) is ``failed``;
-2. **handle** (no transaction): route each event by ``event.account`` to the connection that owns
-   the account, call the addressed ``handle_event``, keep its domain events and effects; meanwhile
-   the batch's claims are renewed (``LeaseKeeper``), so slow handlers never lose them;
-3. **apply** (one transaction for the batch): re-check each claim is still ours (a lease that ran
-   out may have passed the event to another worker — then our results are dropped), apply effects,
-   write domain events with their outbox rows, and record every outcome with one more attempt
-   (attempts count handler runs, claims count takers: a dead worker used no attempt). If the shared
-   transaction fails, each event is applied in its own so one bad result cannot block the rest.
+Claimed, run and applied in three steps with no transaction open while plugin code runs
+(``core.pipeline.stage``). Here, running an event routes it by ``event.account`` to the connection that
+owns the account and calls the addressed ``handle_event``, keeping its domain events and effects;
+applying writes the effects and the domain events with their outbox rows, and records every outcome
+with one more attempt (attempts count handler runs, claims count takers: a dead worker used no attempt).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,12 +20,11 @@ from sqlalchemy import bindparam, select, tuple_
 from core.connections import connection_from_row
 from core.context import Effects
 from core.effects import apply_effects
-from core.errors import IgnoreEvent, IntellectraError, PluginError
+from core.errors import IgnoreEvent
 from core.events import NewDomainEvent
 from core.models import Connection, StoredEvent, Tenant
-from core.pipeline.claims import claim_due, new_worker_id, still_ours
-from core.pipeline.leases import LeaseKeeper
 from core.pipeline.rows import stored_event_from_row
+from core.pipeline.stage import MAX_ERROR, ClaimedStage, StageReport, describe
 from core.redact import redact
 from core.store.tables import connections, inbound_events, tenants
 from core.telemetry import traced_handling
@@ -43,12 +33,9 @@ from core.tenants import tenant_from_row
 if TYPE_CHECKING:
     from sqlalchemy import Connection as DB
 
-    from core.pipeline import Pipeline
-
 log = logging.getLogger("intellectra.pipeline.processor")
 
 PROCESSED, IGNORED, RETRY, FAILED = "processed", "ignored", "retry", "failed"
-MAX_ERROR = 2000
 
 
 @attrs.define(kw_only=True)
@@ -65,91 +52,36 @@ class Handled:
 
 
 @attrs.define(kw_only=True)
-class BatchReport:
-    """What a batch (or a drain of several) did; ``claimed`` is 0 when nothing was due."""
-
-    claimed: int = 0
+class BatchReport(StageReport):
     processed: int = 0
     ignored: int = 0
-    retried: int = 0
-    failed: int = 0
-    lost: int = 0
-    """Claims that ran out and went to another worker; their results were dropped."""
-
-    def add(self, other: BatchReport) -> None:
-        for field in attrs.fields(BatchReport):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
-def describe(exc: BaseException) -> str:
-    """The error text stored in ``last_error``: the plugin's own exception, never a secret."""
-    cause = exc.__cause__ if isinstance(exc, PluginError) and exc.__cause__ is not None else exc
-    text = cause.message if isinstance(cause, IntellectraError) else f"{cause.__class__.__name__}: {cause}"
-    return redact(text)[:MAX_ERROR]
-
-
-class Processor:
-    def __init__(self, pipeline: Pipeline, *, worker_id: str | None = None) -> None:
-        self.pipeline = pipeline
-        self.host = pipeline.host
-        self.worker_id = worker_id or new_worker_id()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_size = 0
-
-    # ------------------------------------------------------------------ driving
-    def run_batch(self, limit: int | None = None) -> BatchReport:
-        """Claim, handle and apply one batch; ``claimed == 0`` means nothing was due."""
-        events = self.claim(limit)
-        if not events:
-            return BatchReport()
-        with self.keep_claims([e.id for e in events]):
-            handled = self.handle(events)
-        report = self.apply(handled)
-        report.claimed = len(events)
-        return report
-
-    def drain(self) -> BatchReport:
-        """Process batches until nothing is due (``run_once``, tests, ``worker --once``)."""
-        total = BatchReport()
-        while True:
-            report = self.run_batch()
-            if report.claimed == 0:
-                return total
-            total.add(report)
-
-    def keep_claims(self, ids: Sequence[str]) -> LeaseKeeper:
-        """Renew this worker's claims on ``ids`` while a ``with`` block runs."""
-        config = self.pipeline.config
-        return LeaseKeeper(self.host.store.engine, inbound_events, ids, worker_id=self.worker_id,
-                           clock=self.host.clock, lease=timedelta(seconds=config.lease_seconds),
-                           max_hold=timedelta(seconds=config.max_hold_seconds))
+class Processor(ClaimedStage[StoredEvent, Handled, BatchReport]):
+    table = inbound_events
+    section = "processing"
+    noun = "inbound event"
+    doing = ("Processing", "handling", "events")
+    threads_named = "intellectra-handler"
+    report_type = BatchReport
+    log = log
 
     # ------------------------------------------------------------------ 1. claim
     def claim(self, limit: int | None = None) -> list[StoredEvent]:
-        config = self.pipeline.config
-        names = [r.name for r in self.host.plugins.loaded()]
-        if not names:
-            return []
-        engine = self.host.store.engine
-        now = self.host.clock.now()
-        with engine.begin() as c:
-            rows = claim_due(c, engine, inbound_events, worker_id=self.worker_id, now=now,
-                             lease=timedelta(seconds=config.lease_seconds), limit=limit or config.batch_size,
-                             where=[inbound_events.c.integration.in_(names)],
-                             also_set={"claims": inbound_events.c.claims + 1})
-            crashed = [r for r in rows if r.claims - r.attempts >= config.max_attempts]
-            if crashed:
-                c.execute(inbound_events.update().where(inbound_events.c.id.in_([r.id for r in crashed])).values(
-                    status=FAILED, claimed_by=None, claimed_until=None,
-                    last_error=f"Processing was started {config.max_attempts} times and never finished (the worker "
-                               "stopped while handling it, e.g. crashed or was killed). Fix the cause, then "
-                               "replay it with `intellectra-integrations events replay`."))
-                self.pipeline.counters.incr("processing", "failed", by=len(crashed))
-                log.error("%d inbound event(s) failed: their workers died %d times while handling them",
-                          len(crashed), config.max_attempts)
-        crashed_ids = {r.id for r in crashed}
-        return [attrs.evolve(stored_event_from_row(r), attempts=r.attempts + 1) for r in rows
-                if r.id not in crashed_ids]
+        rows = self.claim_rows(limit, [r.name for r in self.host.plugins.loaded()])
+        return [attrs.evolve(stored_event_from_row(r), attempts=r.attempts + 1) for r in rows]
+
+    def run(self, items: Sequence[StoredEvent]) -> list[Handled]:
+        return self.handle(items)
+
+    def item_id(self, item: StoredEvent) -> str:
+        return item.id
+
+    def result_id(self, result: Handled) -> str:
+        return result.event.id
+
+    def outcome(self, result: Handled) -> str:
+        return _REPORT_FIELD[result.outcome]
 
     # ------------------------------------------------------------------ 2. handle
     def handle(self, events: Sequence[StoredEvent]) -> list[Handled]:
@@ -159,20 +91,7 @@ class Processor:
             return traced_handling(event, lambda: self._handle_one(
                 event, *routes.get((event.integration, event.account), (None, None))))
 
-        threads = self.pipeline.config.handler_concurrency
-        if threads == 1 or len(events) == 1:
-            return [one(event) for event in events]
-        if self._pool is None or self._pool_size != threads:
-            self.close()
-            self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="intellectra-handler")
-            self._pool_size = threads
-        return list(self._pool.map(one, events))  # results in claim order, whatever finishes first
-
-    def close(self) -> None:
-        """Stop the handler threads (``Pipeline.close``)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        return self.in_threads(one, events)
 
     def _routes(self, events: Sequence[StoredEvent]) -> dict[tuple[str, str | None], tuple[Tenant, Connection]]:
         """Owners of the batch's accounts, in two queries (not two per event)."""
@@ -198,7 +117,7 @@ class Processor:
         except IgnoreEvent as exc:
             return attrs.evolve(done, outcome=IGNORED, error=redact(exc.message)[:MAX_ERROR])
         except Exception as exc:
-            return self._failure(done, describe(exc))
+            return self.failure(done, describe(exc))
         effects = ctx.effects
         wants_changes = bool(new_events or effects.deliveries or effects.status or effects.data_updates
                              or effects.disconnected_reason)
@@ -208,59 +127,21 @@ class Processor:
                 f"No {event.integration} connection owns {owner}, so the handler's results were not applied."))
         return attrs.evolve(done, new_events=new_events, effects=effects)
 
-    def _failure(self, handled: Handled, error: str) -> Handled:
+    def failure(self, handled: Handled, error: str) -> Handled:
         outcome = FAILED if handled.event.attempts >= self.pipeline.config.max_attempts else RETRY
         return attrs.evolve(handled, outcome=outcome, error=error, new_events=[], effects=None)
 
     # ------------------------------------------------------------------ 3. apply
-    def apply(self, handled: Sequence[Handled]) -> BatchReport:
-        engine = self.host.store.engine
-        now = self.host.clock.now()
-        try:
-            with engine.begin() as c:
-                ours = still_ours(c, engine, inbound_events, [h.event.id for h in handled], worker_id=self.worker_id)
-                mine = [h for h in handled if h.event.id in ours]
-                self._apply_all(c, [h for h in mine if h.outcome == PROCESSED])
-                self._record(c, mine, now)
-        except Exception as exc:
-            if len(handled) == 1:
-                mine = self._apply_alone(handled[0], now, exc)
-            else:
-                log.warning("applying a batch of %d events failed (%s); applying each on its own",
-                            len(handled), describe(exc))
-                mine = [h for one in handled for h in self._apply_alone(one, now, None)]
-        report = BatchReport(lost=len(handled) - len(mine))
-        for h in mine:
-            setattr(report, _REPORT_FIELD[h.outcome], getattr(report, _REPORT_FIELD[h.outcome]) + 1)
-        self._count(report)
+    def write(self, c: DB, mine: Sequence[Handled], now: datetime) -> None:
+        self._apply_all(c, [h for h in mine if h.outcome == PROCESSED])
+        self._record(c, mine, now)
+
+    def applied(self, report: BatchReport, mine: Sequence[Handled]) -> None:
         if report.processed:
             self.pipeline.notify_new_deliveries()
             emitted = {e.type for h in mine if h.outcome == PROCESSED for e in h.new_events}
             if self.host.events.observers_of(emitted):  # only then were observations queued
                 self.pipeline.notify_new_observations()
-        return report
-
-    def _apply_alone(self, handled: Handled, now: datetime, earlier: Exception | None) -> list[Handled]:
-        """Apply one event in its own transaction; if its results cannot be written, retry it later."""
-        engine = self.host.store.engine
-        if earlier is None:
-            try:
-                with engine.begin() as c:
-                    if not still_ours(c, engine, inbound_events, [handled.event.id], worker_id=self.worker_id):
-                        return []
-                    if handled.outcome == PROCESSED:
-                        self._apply_all(c, [handled])
-                    self._record(c, [handled], now)
-                    return [handled]
-            except Exception as exc:
-                earlier = exc
-        failed = self._failure(handled, f"Its results could not be written: {describe(earlier)}")
-        log.error("inbound event %s: results could not be written: %s", handled.event.id, describe(earlier))
-        with engine.begin() as c:
-            if not still_ours(c, engine, inbound_events, [handled.event.id], worker_id=self.worker_id):
-                return []
-            self._record(c, [failed], now)
-        return [failed]
 
     def _apply_all(self, c: DB, handled: Sequence[Handled]) -> None:
         """Effects event by event (rare), then every domain event of the batch in a few statements."""
@@ -309,10 +190,6 @@ class Processor:
                             h.event.type, h.event.attempts, "; giving up" if h.outcome == FAILED else
                             f"; retrying at {retry_at.isoformat()}", h.error)
         c.execute(stmt, params)
-
-    def _count(self, report: BatchReport) -> None:
-        for name in ("processed", "ignored", "retried", "failed", "lost"):
-            self.pipeline.counters.incr("processing", name, by=getattr(report, name))
 
 
 _REPORT_FIELD = {PROCESSED: "processed", IGNORED: "ignored", RETRY: "retried", FAILED: "failed"}
