@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.progress import Progress
 
-from core.cli.pipeline_cmds import _short
+from core.cli.pipeline_cmds import _short, list_filters, replay_command
 from core.converter import converter
 from core.models import Observation, ObservationStatus
 
@@ -26,18 +25,14 @@ def observation_row(observation: Observation) -> dict[str, Any]:
 def register(cli: click.Group) -> None:
     """Registers the ``observations`` commands."""
     from core.cli import get_host
-    from core.cli.output import emit_listing, emit_object, json_option
+    from core.cli.output import emit_listing
 
     @cli.group()
     def observations() -> None:
         """Observing plugins' turns at domain events: list, replay."""
 
     @observations.command("list")
-    @click.option("--status", type=OBSERVATION_STATUSES, help="Only observations in this state.")
-    @click.option("--integration", help="Only this plugin's observations.")
-    @click.option("--tenant", "tenant_id", help="Only this tenant's observations.")
-    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-    @json_option
+    @list_filters("observation", owner="plugin", states=OBSERVATION_STATUSES)
     @click.pass_context
     def observations_list(ctx: click.Context, status: str | None, integration: str | None, tenant_id: str | None,
                           limit: int, as_json: bool) -> None:
@@ -49,34 +44,12 @@ def register(cli: click.Group) -> None:
                      ["id", "integration", "event_type", "status", "attempts", "tenant_id", "next_attempt_at",
                       "last_error"], as_json=as_json, title="Observations", key="observations")
 
-    @observations.command("replay")
-    @click.argument("observation_id", required=False)
-    @click.option("--status", type=click.Choice(["failed", "skipped"]),
-                  help="Replay every observation in this state instead of one ID.")
-    @click.option("--integration", help="With --status: only this plugin's observations.")
-    @click.option("--force", is_flag=True, help="Replay an observed one (the plugin observes the event again).")
-    @json_option
-    @click.pass_context
-    def observations_replay(ctx: click.Context, observation_id: str | None, status: str | None,
-                            integration: str | None, force: bool, as_json: bool) -> None:
-        """Queue a failed or skipped observation (or all of them with --status) to be observed again."""
-        if (observation_id is None) == (status is None):
-            raise click.UsageError("Give an observation ID or --status failed (not both).")
-        host = get_host(ctx)
-        if observation_id is not None:
-            observation = host.pipeline.replay_observation(observation_id, force=force)
-            if as_json:
-                emit_object(observation_row(observation), as_json=True)
-            else:
-                click.echo(f"Observation {observation.id} is queued (status {observation.status.value}).")
-            return
-        assert status is not None
-        total = host.pipeline.operations.count_observations(status=status, integration=integration)
-        with Progress(transient=True, disable=as_json) as progress:
-            task = progress.add_task(f"Replaying {status} observations", total=total)
-            replayed = host.pipeline.replay_observations(status=status, integration=integration,
-                                                         progress=lambda n: progress.advance(task, n))
-        if as_json:
-            emit_object({"replayed": replayed}, as_json=True)
-        else:
-            click.echo(f"Queued {replayed} {status} observation(s) to be observed again.")
+    replay_command(
+        observations, noun="observation", owner="plugin", states=("failed", "skipped"),
+        doc="Queue a failed or skipped observation (or all of them with --status) to be observed again.",
+        force_help="Replay an observed one (the plugin observes the event again).",
+        replay_one=lambda host, observation_id, force: host.pipeline.replay_observation(observation_id, force=force),
+        count=lambda host, **which: host.pipeline.operations.count_observations(**which),
+        replay_many=lambda host, **which: host.pipeline.replay_observations(**which), row=observation_row,
+        queued="Observation {id} is queued (status {status}).",
+        queued_many="Queued {count} {status} observation(s) to be observed again.")

@@ -8,7 +8,8 @@ event's payload.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -17,6 +18,11 @@ from rich.progress import Progress
 
 from core.converter import converter
 from core.models import Delivery, DeliveryStatus, InboundStatus, StoredEvent
+
+if TYPE_CHECKING:
+    from core.host import Host
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EVENT_STATUSES = click.Choice([s.value for s in InboundStatus])
 DELIVERY_STATUSES = click.Choice([s.value for s in DeliveryStatus])
@@ -49,6 +55,64 @@ def _short(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def list_filters(noun: str, *, owner: str, states: click.Choice[str]) -> Callable[[F], F]:
+    """``--status``, ``--integration``, ``--tenant``, ``--limit`` and ``--json`` of a listing of ``noun``s."""
+    from core.cli.output import json_option
+
+    def decorate(func: F) -> F:
+        for option in reversed([
+                click.option("--status", type=states, help=f"Only {noun}s in this state."),
+                click.option("--integration", help=f"Only this {owner}'s {noun}s."),
+                click.option("--tenant", "tenant_id", help=f"Only this tenant's {noun}s."),
+                click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000)),
+                json_option]):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def replay_command(group: click.Group, *, noun: str, owner: str, states: tuple[str, ...], doc: str, force_help: str,
+                   replay_one: Callable[[Host, str, bool], Any], count: Callable[..., int],
+                   replay_many: Callable[..., int], row: Callable[[Any], dict[str, Any]], queued: str,
+                   queued_many: str) -> None:
+    """``<group> replay [ID | --status S [--integration NAME]] [--force] [--json]``: one by its ID, or every
+    one in a state (with a progress bar)."""
+    from core.cli import get_host
+    from core.cli.output import emit_object, json_option
+
+    @group.command("replay", help=doc)
+    @click.argument("item_id", metavar=f"[{noun.upper()}_ID]", required=False)
+    @click.option("--status", type=click.Choice(list(states)),
+                  help=f"Replay every {noun} in this state instead of one ID.")
+    @click.option("--integration", help=f"With --status: only this {owner}'s {noun}s.")
+    @click.option("--force", is_flag=True, help=force_help)
+    @json_option
+    @click.pass_context
+    def replay(ctx: click.Context, item_id: str | None, status: str | None, integration: str | None, force: bool,
+               as_json: bool) -> None:
+        if (item_id is None) == (status is None):
+            raise click.UsageError(f"Give an {noun} ID or --status failed (not both).")
+        host = get_host(ctx)
+        if item_id is not None:
+            item = replay_one(host, item_id, force)
+            if as_json:
+                emit_object(row(item), as_json=True)
+            else:
+                click.echo(queued.format(id=item.id, status=item.status.value))
+            return
+        assert status is not None
+        total = count(host, status=status, integration=integration)
+        with Progress(transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"Replaying {status} {noun}s", total=total)
+            replayed = replay_many(host, status=status, integration=integration,
+                                   progress=lambda n: progress.advance(task, n))
+        if as_json:
+            emit_object({"replayed": replayed}, as_json=True)
+        else:
+            click.echo(queued_many.format(count=replayed, status=status))
+
+
 def register(cli: click.Group) -> None:
     """Registers the pipeline's commands."""
     from core.cli import get_host
@@ -73,11 +137,7 @@ def register(cli: click.Group) -> None:
                      title="Domain event types", key="event_types")
 
     @events.command("list")
-    @click.option("--status", type=EVENT_STATUSES, help="Only events in this state.")
-    @click.option("--integration", help="Only this integration's events.")
-    @click.option("--tenant", "tenant_id", help="Only events routed to this tenant.")
-    @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-    @json_option
+    @list_filters("event", owner="integration", states=EVENT_STATUSES)
     @click.pass_context
     def events_list(ctx: click.Context, status: str | None, integration: str | None, tenant_id: str | None,
                     limit: int, as_json: bool) -> None:
@@ -98,37 +158,14 @@ def register(cli: click.Group) -> None:
         host = get_host(ctx)
         emit_object(converter.unstructure(host.pipeline.get_event(event_id)), as_json=as_json)
 
-    @events.command("replay")
-    @click.argument("event_id", required=False)
-    @click.option("--status", type=click.Choice(["failed", "ignored"]),
-                  help="Replay every event in this state instead of one ID.")
-    @click.option("--integration", help="With --status: only this integration's events.")
-    @click.option("--force", is_flag=True, help="Replay a processed event (its domain events are emitted again).")
-    @json_option
-    @click.pass_context
-    def events_replay(ctx: click.Context, event_id: str | None, status: str | None, integration: str | None,
-                      force: bool, as_json: bool) -> None:
-        """Queue a failed or ignored event (or all of them with --status) for processing again."""
-        if (event_id is None) == (status is None):
-            raise click.UsageError("Give an event ID or --status failed (not both).")
-        host = get_host(ctx)
-        if event_id is not None:
-            event = host.pipeline.replay_event(event_id, force=force)
-            if as_json:
-                emit_object(event_row(event), as_json=True)
-            else:
-                click.echo(f"Event {event.id} is queued for processing (status {event.status.value}).")
-            return
-        assert status is not None
-        total = host.pipeline.operations.count_events(status=status, integration=integration)
-        with Progress(transient=True, disable=as_json) as progress:
-            task = progress.add_task(f"Replaying {status} events", total=total)
-            replayed = host.pipeline.replay_events(status=status, integration=integration,
-                                                   progress=lambda n: progress.advance(task, n))
-        if as_json:
-            emit_object({"replayed": replayed}, as_json=True)
-        else:
-            click.echo(f"Queued {replayed} {status} event(s) for processing.")
+    replay_command(events, noun="event", owner="integration", states=("failed", "ignored"),
+                   doc="Queue a failed or ignored event (or all of them with --status) for processing again.",
+                   force_help="Replay a processed event (its domain events are emitted again).",
+                   replay_one=lambda host, event_id, force: host.pipeline.replay_event(event_id, force=force),
+                   count=lambda host, **which: host.pipeline.operations.count_events(**which),
+                   replay_many=lambda host, **which: host.pipeline.replay_events(**which), row=event_row,
+                   queued="Event {id} is queued for processing (status {status}).",
+                   queued_many="Queued {count} {status} event(s) for processing.")
 
     @events.command("prune")
     @click.option("--older-than", "older_than", required=True, metavar="DURATION",

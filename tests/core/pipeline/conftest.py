@@ -1,15 +1,21 @@
-"""Fixtures for the pipeline's tests: a host with Fake Pay connected, and a webhook receiver."""
+"""Fixtures for the pipeline's tests: a host with Fake Pay connected, a webhook receiver, and the CLI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from click.testing import CliRunner, Result
+from cryptography.fernet import Fernet
 from fakepay import ACCOUNT, FakePlugin, Receiver, signed_request
 
 from core import Connected
+from core.cli import cli
+from core.clock import ManualClock
 from core.host import Host
 from core.models import Connection, Tenant
 
@@ -48,3 +54,22 @@ def fake(make_fake: Callable[..., Fake]) -> Fake:
 @pytest.fixture
 def receiver() -> Receiver:
     return Receiver()
+
+
+@pytest.fixture
+def run(intellectra_database_url: str, tmp_path: Path, clock: ManualClock) -> Callable[..., Result]:
+    """Invoke the CLI on the test's database; it runs on the wall clock, so the test's clock starts at the
+    wall clock too. ``run(*args, ok=False)`` returns a failed result instead of asserting success."""
+    clock.set(datetime.now(UTC))
+    registry = tmp_path / "registry.toml"
+    registry.write_text("")
+    env = {"INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
+           "INTELLECTRA_SECRET_KEYS": Fernet.generate_key().decode()}
+
+    def invoke(*args: str, ok: bool = True) -> Result:
+        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke

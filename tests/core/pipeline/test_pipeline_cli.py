@@ -6,29 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
-from cryptography.fernet import Fernet
 from fakepay import thing_paid
-
-from core.cli import cli
-
-
-@pytest.fixture
-def run(intellectra_database_url, tmp_path, clock):
-    """Invoke the CLI; it runs on the wall clock, so the test's clock starts at the wall clock too."""
-    clock.set(datetime.now(UTC))
-    registry = tmp_path / "registry.toml"
-    registry.write_text("")
-    env = {"INTELLECTRA_DATABASE_URL": intellectra_database_url, "INTELLECTRA_REGISTRY": str(registry),
-           "INTELLECTRA_SECRET_KEYS": Fernet.generate_key().decode()}
-
-    def invoke(*args, ok=True):
-        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
 
 
 @pytest.fixture
