@@ -1,8 +1,9 @@
-"""Fixtures for the pipeline's tests: a host with Fake Pay connected, a webhook receiver, and the CLI."""
+"""Fixtures for the pipeline's tests: a host with Fake Pay connected, a webhook receiver, the CLI, and an
+OpenTelemetry SDK that keeps the spans in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from fakepay import ACCOUNT, FakePlugin, Receiver, signed_request
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util._once import Once
 
 from core import Connected
 from core.cli import cli
@@ -73,3 +79,19 @@ def run(intellectra_database_url: str, tmp_path: Path, clock: ManualClock) -> Ca
         return result
 
     return invoke
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """An SDK for this test only: the global provider is put back to the API's no-op afterwards."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    try:
+        yield exporter
+    finally:
+        provider.shutdown()
+        # The API allows one provider per process; its own test utilities reset it like this.
+        trace._TRACER_PROVIDER_SET_ONCE = Once()
+        trace._TRACER_PROVIDER = None

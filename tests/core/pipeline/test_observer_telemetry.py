@@ -3,16 +3,9 @@ database (``GET /metrics``), and one span per plugin's turn linked to its domain
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from notifier import MEMBER, Notifier
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from opentelemetry.util._once import Once
 from test_pipeline_metrics import TOKEN, scrape, value
 
 from core.web.app import create_app
@@ -25,20 +18,6 @@ def site(make_host, live_server):
     tenant, _ = host.tenants.create("Site")
     host.connect(tenant, "notifier", {})
     return host, tenant, plugin, live_server(create_app(host))
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    try:
-        yield exporter
-    finally:
-        provider.shutdown()
-        trace._TRACER_PROVIDER_SET_ONCE = Once()  # the API's own test utilities reset it like this
-        trace._TRACER_PROVIDER = None
 
 
 def test_observer_outcomes_and_backlog_are_on_metrics(site, clock):

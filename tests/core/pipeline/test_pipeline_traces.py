@@ -5,36 +5,16 @@ The SDK's in-memory exporter stands in for the operator's collector; without an 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from fakepay import signed_request, thing_paid
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from opentelemetry.util._once import Once
 
 from core.telemetry import tracing_enabled
 from core.web.app import create_app
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    """An SDK for this test only: the global provider is put back to the API's no-op afterwards."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    try:
-        yield exporter
-    finally:
-        provider.shutdown()
-        # The API allows one provider per process; its own test utilities reset it like this.
-        trace._TRACER_PROVIDER_SET_ONCE = Once()
-        trace._TRACER_PROVIDER = None
 
 
 def named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
