@@ -96,7 +96,7 @@ def stages(kind: str, n: int = 400, rounds: int = 3) -> None:
                            lambda r: host.plugins.call(NAME, "verify_webhook", ctx=host.context(NAME), request=r),
                            requests)
             rows = timed("host: checks + row (json.dumps, ids)", lambda e: intake._rows(NAME, e), events)
-            timed("host: insert_events (SQLAlchemy + COMMIT)", lambda r: insert_events(host.store.engine, r), rows)
+            timed("host: insert_events (driver + COMMIT)", lambda r: insert_events(host.store.engine, r), rows)
             timed("host: Intake.receive_sync, all of it",
                   lambda sb: intake.receive_sync(NAME, sb[1], headers_for(sb[0])), signed_bodies(n))
             print()
