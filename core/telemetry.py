@@ -24,17 +24,15 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 if TYPE_CHECKING:
-    from core.pipeline.delivery import Attempt
-    from core.pipeline.intake import Intake, IntakeResult
-    from core.pipeline.observer import Claimed, Outcome
-    from core.pipeline.processor import Handled
+    from core.models import Tenant
+    from core.plugins import PluginHost
 
 TRACER = "intellectra"
 UNKNOWN = "(unknown)"
@@ -66,6 +64,87 @@ DELIVERY_SECONDS = Histogram("intellectra_delivery_seconds", "Time one delivery 
 DELIVERY_OUTCOME = {"delivered": "delivered", "pending": "retry", "dead": "dead", "cancelled": "cancelled"}
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# What each stage's span reads of the stage's own results (the pipeline's classes have these fields).
+
+class _HostWithPlugins(Protocol):
+    @property
+    def plugins(self) -> PluginHost: ...
+
+
+class Intake(Protocol):
+    @property
+    def host(self) -> _HostWithPlugins: ...
+
+
+class IntakeResult(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
+class Handled(Protocol):
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def tenant(self) -> Tenant | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+class Claimed(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def domain_event_id(self) -> str: ...
+
+    @property
+    def tenant_id(self) -> str: ...
+
+    @property
+    def integration(self) -> str: ...
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
+class Outcome(Protocol):
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def ran(self) -> bool: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+class Attempt(Protocol):
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def status_code(self) -> int | None: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+HandledT = TypeVar("HandledT", bound=Handled)
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+AttemptT = TypeVar("AttemptT", bound=Attempt)
 
 
 def tracer() -> trace.Tracer:
@@ -136,7 +215,7 @@ def _known(intake: Intake, integration: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- handling
 
-def traced_handling(event: Any, handle: Callable[[], Handled]) -> Handled:
+def traced_handling(event: Any, handle: Callable[[], HandledT]) -> HandledT:
     """Run one event's handler (``handle``) in a span; count its outcome and time it."""
     started = time.perf_counter()
     attributes = {"intellectra.integration": event.integration, "intellectra.inbound_event.id": event.id,
@@ -156,7 +235,7 @@ def traced_handling(event: Any, handle: Callable[[], Handled]) -> Handled:
 
 # ---------------------------------------------------------------------------------------------- observing
 
-def traced_observation(observation: Claimed, observe: Callable[[], Outcome]) -> Outcome:
+def traced_observation(observation: Claimed, observe: Callable[[], OutcomeT]) -> OutcomeT:
     """Run one plugin's turn at one domain event (``observe``) in a span; count its outcome and time it."""
     started = time.perf_counter()
     attributes: dict[str, str | int] = {
@@ -197,8 +276,8 @@ async def inbound_ids_for(host: Any, rows: Sequence[Any]) -> dict[str, str]:
     return await asyncio.to_thread(query)
 
 
-async def traced_delivery(row: Any, inbound_ids: Mapping[str, str], send: Callable[[], Awaitable[Attempt]]
-                          ) -> Attempt:
+async def traced_delivery(row: Any, inbound_ids: Mapping[str, str],
+                          send: Callable[[], Awaitable[AttemptT]]) -> AttemptT:
     """Run one delivery attempt (``send``) in a span; count its outcome and time it."""
     started = time.perf_counter()
     attributes: dict[str, Any] = {"intellectra.integration": row.integration, "intellectra.delivery.id": row.id,

@@ -33,7 +33,7 @@ from core.pipeline.retention import RetentionPolicy, run_on_schedule
 from core.pipeline.workers import Wakeup, run_forever
 
 if TYPE_CHECKING:
-    from core.host import Host
+    from core.pipeline.ports import PipelineHost
 
 log = logging.getLogger("intellectra.pipeline")
 
@@ -51,7 +51,7 @@ class RunReport:
 
 
 class Pipeline:
-    def __init__(self, host: Host, *, config: PipelineConfig | None = None) -> None:
+    def __init__(self, host: PipelineHost, *, config: PipelineConfig | None = None) -> None:
         self.host = host
         self.config = config or PipelineConfig.from_env()
         self._metrics = Metrics()

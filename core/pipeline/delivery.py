@@ -34,7 +34,7 @@ from core.targets import SendTimeGuard
 from core.telemetry import inbound_ids_for, traced_delivery
 
 if TYPE_CHECKING:
-    from core.pipeline import Pipeline
+    from core.pipeline.ports import StageOwner as Pipeline
 
 log = logging.getLogger("intellectra.pipeline.delivery")
 

@@ -26,7 +26,7 @@ from core.redact import redact
 from core.telemetry import note_stored, traced_intake
 
 if TYPE_CHECKING:
-    from core.host import Host
+    from core.pipeline.ports import PipelineHost as Host
 
 log = logging.getLogger("intellectra.pipeline.intake")
 

@@ -14,7 +14,7 @@ from core.pipeline.rows import delivery_from_row, observation_from_row, stored_e
 from core.store.tables import deliveries, inbound_events, observations
 
 if TYPE_CHECKING:
-    from core.host import Host
+    from core.pipeline.ports import PipelineHost
 
 REPLAY_PAGE = 500
 
@@ -45,7 +45,7 @@ def _status(value: str | None, enum: type[InboundStatus] | type[DeliveryStatus] 
 
 
 class Operations:
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: PipelineHost) -> None:
         self.host = host
 
     # ------------------------------------------------------------------ inbound events

@@ -40,7 +40,7 @@ from core.errors import ConfigError
 from core.store.tables import audit_log, connect_states, deliveries, domain_events, inbound_events, observations
 
 if TYPE_CHECKING:
-    from core.host import Host
+    from core.pipeline.ports import PipelineHost
 
 log = logging.getLogger("intellectra.pipeline.retention")
 
@@ -105,7 +105,7 @@ class PruneReport:
         return attrs.asdict(self)
 
 
-def prune(host: Host, *, older_than: timedelta, include_failed: bool = False,
+def prune(host: PipelineHost, *, older_than: timedelta, include_failed: bool = False,
           audit_older_than: timedelta | None = None, batch_size: int = BATCH_SIZE,
           progress: Callable[[str, int], None] | None = None) -> PruneReport:
     """Delete what is finished and older than ``older_than`` (see the module docstring); returns counts."""
@@ -162,7 +162,7 @@ def _steps(cutoff: datetime, include_failed: bool) -> list[Step]:
                  connect_states.c.expires_at < cutoff)]
 
 
-def _delete_in_batches(host: Host, step: Step, batch_size: int, report: PruneReport,
+def _delete_in_batches(host: PipelineHost, step: Step, batch_size: int, report: PruneReport,
                        progress: Callable[[str, int], None] | None) -> None:
     """Walk the table's old rows oldest first, a page of ``batch_size`` per transaction (keyset paging on
     the age index), and delete those of the page that ``step.condition`` allows.
@@ -194,7 +194,7 @@ def _delete_in_batches(host: Host, step: Step, batch_size: int, report: PruneRep
         after = (rows[-1].age, rows[-1].id)
 
 
-async def run_on_schedule(host: Host, policy: RetentionPolicy, stop: asyncio.Event) -> None:
+async def run_on_schedule(host: PipelineHost, policy: RetentionPolicy, stop: asyncio.Event) -> None:
     """Prune every ``policy.interval`` until ``stop`` is set; a failed run is logged and tried next time."""
     window = policy.window
     if window is None:

@@ -33,7 +33,7 @@ from core.redact import redact
 if TYPE_CHECKING:
     from sqlalchemy import Connection as DB
 
-    from core.pipeline import Pipeline
+    from core.pipeline.ports import StageOwner as Pipeline
 
 MAX_ERROR = 2000
 FAILED = "failed"
