@@ -70,12 +70,12 @@ __version__ = "0.1.0"
 async def require_tenant(request: object) -> Tenant:
     """The tenant a web request acts for (for ``web_routes`` handlers); a clear 401 when there is none.
 
-    Asks the ``resolve_tenant`` hook like the host's own API does (imported lazily: ``core.web`` needs
-    the host).
+    Asks the ``resolve_tenant`` hook like the host's own API does, through the host of the web app
+    the request came to (``core.web.app.create_app`` puts it on the app's state).
     """
-    from core.web.identity import require_tenant as resolve
-
-    return await resolve(request)  # type: ignore[arg-type]
+    host = request.app.state.host  # type: ignore[attr-defined]
+    assert isinstance(host, Host)
+    return await host.require_tenant(request)  # type: ignore[arg-type]
 
 
 __all__ = [

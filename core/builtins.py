@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
     from core.tenants import TenantLookup
 
+PAGE_SESSION_SCOPE_KEY = "intellectra.session"
+"""Where a request's scope carries the web app's own session (``core.web.session`` puts it there)."""
 SESSION_TENANT_KEY = "tenant_id"
+"""The key of the signed-in tenant's id in that session (``core.web.signin`` writes it)."""
 
 
 class CoreVocabulary:
@@ -38,11 +41,9 @@ class StandaloneIdentity:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return tenants.by_token(token.strip())
-        # Imported here: the CLI loads the plugins (and so this module) without the web stack.
-        from core.web.session import SCOPE_KEY, own_session
-
-        if SCOPE_KEY in request.scope:  # the page's own session (never a host app's)
-            tenant_id = own_session(request).get(SESSION_TENANT_KEY)
+        session = request.scope.get(PAGE_SESSION_SCOPE_KEY)
+        if isinstance(session, dict):  # the page's own session (never a host app's)
+            tenant_id = session.get(SESSION_TENANT_KEY)
             if isinstance(tenant_id, str):
                 return tenants.find(tenant_id)
         return None

@@ -26,8 +26,6 @@ check, in about a hundred lines.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -35,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.web.csrf_tokens import SESSION_KEY, token_matches
 from core.web.session import SCOPE_KEY as SESSION_SCOPE_KEY
-from core.web.session import own_session
+from core.web.templating import render_error_page
 
-SESSION_KEY = "csrf"
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -51,27 +49,6 @@ FAILED_MESSAGE = ("This request was refused because its security token is missin
 ORIGIN_MESSAGE = ("This request was refused because it did not come from a page of this site (its Origin or "
                   "Referer header names another site, or neither was sent; CSRF protection). Open the "
                   "settings page on this site and try again, or call the API with a bearer token.")
-
-
-def csrf_token(request: Request) -> str:
-    """The session's token (created on first use); templates put it in every form."""
-    session = own_session(request)
-    token = session.get(SESSION_KEY)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(32)
-        session[SESSION_KEY] = token
-    return token
-
-
-def rotate(request: Request) -> str:
-    """Replace the token (at sign-in and sign-out, so a token never outlives the identity it guarded)."""
-    own_session(request).pop(SESSION_KEY, None)
-    return csrf_token(request)
-
-
-def token_matches(expected: object, presented: object) -> bool:
-    return (isinstance(expected, str) and isinstance(presented, str) and bool(expected)
-            and hmac.compare_digest(expected.encode(), presented.encode()))
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -169,8 +146,6 @@ class CsrfMiddleware:
         accept = _header(scope.get("headers", []), b"accept") or b""
         response: Response
         if b"text/html" in accept:
-            from core.web.templating import render_error_page
-
             response = render_error_page(Request(scope, receive), status_code=403,
                                          title="This form has expired", message=message)
         else:

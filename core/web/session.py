@@ -23,7 +23,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SCOPE_KEY = "intellectra.session"
+from core.builtins import PAGE_SESSION_SCOPE_KEY
+
+SCOPE_KEY = PAGE_SESSION_SCOPE_KEY
 COOKIE = "intellectra_session"
 MAX_AGE = 14 * 24 * 60 * 60
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from core.builtins import SESSION_TENANT_KEY
 from core.models import Tenant
-from core.web.csrf import rotate
+from core.web.csrf_tokens import rotate
 from core.web.identity import host_of
 from core.web.session import own_session
 from core.web.templating import render, root_path

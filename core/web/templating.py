@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from core.web.csrf import csrf_token
+from core.web.csrf_tokens import csrf_token
 from core.web.embedding import EmbeddedPage, PageLayout
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
