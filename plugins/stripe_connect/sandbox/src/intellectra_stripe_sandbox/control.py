@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import checkout, payments
+from .access import deauthorize
 from .accounts import (
     CONTROLLERS,
     REQUIREMENT_LISTS,
@@ -27,7 +28,6 @@ from .accounts import (
 from .api import sandbox_of
 from .errors import StripeError, resource_missing
 from .events import resend
-from .oauth import deauthorize
 from .state import Sandbox
 
 ControlHandler = Callable[[Sandbox, Request, dict[str, Any]], Any]

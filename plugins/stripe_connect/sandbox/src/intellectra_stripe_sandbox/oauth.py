@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import ids
+from .access import application, deauthorize
 from .accounts import new_account
 from .api import read_api_key, sandbox_of
 from .errors import OAuthError, mask_key
-from .events import NO_ORIGIN, Origin, emit
+from .events import emit
 from .forms import FormError, parse_query
 from .pages import error_page, form_data, render
 from .state import AuthorizeRequest, OAuthCode, Sandbox, Token
@@ -44,11 +45,6 @@ TOKEN_PARAMS = {
     "expand",
 }
 DEAUTHORIZE_PARAMS = {"client_id", "stripe_user_id", "client_secret"}
-
-
-def application(sandbox: Sandbox) -> dict[str, Any]:
-    """The ``application`` object carried by ``account.application.*`` events."""
-    return {"id": sandbox.client_id, "name": sandbox.platform_name, "object": "application"}
 
 
 def with_query(url: str, values: dict[str, str | None]) -> str:
@@ -351,24 +347,3 @@ async def deauthorize_endpoint(request: Request) -> Response:
         return JSONResponse({"stripe_user_id": account_id})
     except OAuthError as exc:
         return exc.response()
-
-
-def deauthorize(sandbox: Sandbox, account_id: str, *, origin: Origin = NO_ORIGIN) -> bool:
-    """Remove the platform's access in every mode, revoke its tokens, emit one event per mode removed."""
-    with sandbox.lock:
-        modes = [mode for mode in (False, True) if (account_id, mode) in sandbox.connections]
-        for mode in modes:
-            del sandbox.connections[(account_id, mode)]
-        for stored in sandbox.tokens.values():
-            if stored.account == account_id:
-                stored.revoked = True
-        for mode in modes:
-            emit(
-                sandbox,
-                "account.application.deauthorized",
-                application(sandbox),
-                account=account_id,
-                livemode=mode,
-                origin=origin,
-            )
-    return bool(modes)

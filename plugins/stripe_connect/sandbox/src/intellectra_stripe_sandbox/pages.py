@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from . import ids
+from .access import deauthorize
 from .accounts import change_account, derive_status, mark_pending, mark_verified
 from .api import sandbox_of
 from .state import OnboardingSession
@@ -135,8 +136,6 @@ async def dashboard(request: Request) -> Response:
 
 async def dashboard_action(request: Request) -> Response:
     """``POST /dashboard/{account}/{action}``: ``provide`` (clears requirements) or ``disconnect``."""
-    from .oauth import deauthorize  # oauth renders pages, so import it late
-
     sandbox = sandbox_of(request)
     account_id = request.path_params["account"]
     action = request.path_params["action"]

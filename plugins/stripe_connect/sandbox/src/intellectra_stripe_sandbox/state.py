@@ -18,21 +18,12 @@ from attrs import define, field
 from . import ids
 from .errors import StripeError, resource_missing
 from .objects import build
+from .webhooks import DeliveryAttempt, WebhookEndpoint, WebhookSender
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (60.0, 300.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
 OAUTH_CODE_TTL = 300
 ACCOUNT_LINK_TTL = 300
-
-
-@define
-class WebhookEndpoint:
-    """Where events are POSTed; ``connect`` endpoints get connected accounts' events (``event.account``)."""
-
-    id: str
-    url: str
-    secret: str
-    connect: bool = True
 
 
 @define
@@ -110,32 +101,6 @@ class OnboardingSession:
 
 
 @define
-class DeliveryAttempt:
-    event_id: str
-    endpoint_id: str
-    url: str
-    attempt: int
-    trigger: str  # "initial" | "retry" | "resend"
-    at: float
-    status_code: int | None = None
-    error: str | None = None
-    succeeded: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "event": self.event_id,
-            "endpoint": self.endpoint_id,
-            "url": self.url,
-            "attempt": self.attempt,
-            "trigger": self.trigger,
-            "at": self.at,
-            "status_code": self.status_code,
-            "error": self.error,
-            "succeeded": self.succeeded,
-        }
-
-
-@define
 class RequestRecord:
     id: str
     method: str
@@ -207,8 +172,6 @@ class Sandbox:
         self.attempts: list[DeliveryAttempt] = []
         self.idempotency: dict[tuple[str, str | None, str], tuple[dict[str, Any], int, Any]] = {}
         self.requests: deque[RequestRecord] = deque(maxlen=500)
-        from .webhooks import WebhookSender  # local import: webhooks needs Sandbox for typing only
-
         self.sender = WebhookSender(self)
         for url, secret in webhook_endpoints:
             self.add_webhook_endpoint(url, secret)

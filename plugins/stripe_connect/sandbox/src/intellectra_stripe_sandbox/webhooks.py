@@ -13,17 +13,78 @@ import hmac
 import itertools
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from hashlib import sha256
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import httpx
 from attrs import define
 
-from .state import DeliveryAttempt, WebhookEndpoint
 
-if TYPE_CHECKING:
-    from .state import Sandbox
+@define
+class WebhookEndpoint:
+    """Where events are POSTed; ``connect`` endpoints get connected accounts' events (``event.account``)."""
+
+    id: str
+    url: str
+    secret: str
+    connect: bool = True
+
+
+@define
+class DeliveryAttempt:
+    event_id: str
+    endpoint_id: str
+    url: str
+    attempt: int
+    trigger: str  # "initial" | "retry" | "resend"
+    at: float
+    status_code: int | None = None
+    error: str | None = None
+    succeeded: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event_id,
+            "endpoint": self.endpoint_id,
+            "url": self.url,
+            "attempt": self.attempt,
+            "trigger": self.trigger,
+            "at": self.at,
+            "status_code": self.status_code,
+            "error": self.error,
+            "succeeded": self.succeeded,
+        }
+
+
+class StoredEvent(Protocol):
+    @property
+    def obj(self) -> dict[str, Any]: ...
+
+
+class World(Protocol):
+    """What the sender reads and records of the sandbox (``state.Sandbox``), under its lock."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def webhook_timeout(self) -> float: ...
+
+    @property
+    def retry_schedule(self) -> Sequence[float]: ...
+
+    @property
+    def attempts(self) -> list[DeliveryAttempt]: ...
+
+    @property
+    def events(self) -> Sequence[StoredEvent]: ...
+
+    def now_float(self) -> float: ...
+
+    def now(self) -> int: ...
 
 
 def sign(payload: str, secret: str, timestamp: int) -> str:
@@ -45,7 +106,7 @@ class _Job:
 class WebhookSender:
     """Scheduler plus worker pool; started on first use, stopped by ``Sandbox.close``."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: World) -> None:
         self.sandbox = sandbox
         self._heap: list[tuple[float, int, _Job]] = []
         self._seq = itertools.count()
