@@ -22,7 +22,7 @@ from core.store.tables import encrypted_columns
 
 
 def _cli_host(ctx: click.Context) -> Any:
-    from core.cli import get_host
+    from core.cli.hosting import get_host
 
     return get_host(ctx)
 
@@ -103,7 +103,7 @@ def register(cli: click.Group) -> None:
         """Every plugin the registry names or an entry point offers, with its state and error.
 
         Exits 1 when an enabled plugin failed to load, so a deploy script can stop on it."""
-        from core.cli import _preloaded
+        from core.cli.hosting import _preloaded
 
         loaded: PluginHost | None = _preloaded.get("plugins")
         if loaded is None:

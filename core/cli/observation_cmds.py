@@ -24,7 +24,7 @@ def observation_row(observation: Observation) -> dict[str, Any]:
 
 def register(cli: click.Group) -> None:
     """Registers the ``observations`` commands."""
-    from core.cli import get_host
+    from core.cli.hosting import get_host
     from core.cli.output import emit_listing
 
     @cli.group()

@@ -78,7 +78,7 @@ def replay_command(group: click.Group, *, noun: str, owner: str, states: tuple[s
                    queued_many: str) -> None:
     """``<group> replay [ID | --status S [--integration NAME]] [--force] [--json]``: one by its ID, or every
     one in a state (with a progress bar)."""
-    from core.cli import get_host
+    from core.cli.hosting import get_host
     from core.cli.output import emit_object, json_option
 
     @group.command("replay", help=doc)
@@ -115,7 +115,7 @@ def replay_command(group: click.Group, *, noun: str, owner: str, states: tuple[s
 
 def register(cli: click.Group) -> None:
     """Registers the pipeline's commands."""
-    from core.cli import get_host
+    from core.cli.hosting import get_host
     from core.cli.output import emit_listing, emit_object, json_option
 
     @cli.group()
@@ -126,7 +126,7 @@ def register(cli: click.Group) -> None:
     @json_option
     def events_types(as_json: bool) -> None:
         """The domain event types this deployment knows: core's, then each loaded plugin's."""
-        from core.cli import _preloaded
+        from core.cli.hosting import _preloaded
         from core.plugins import load_event_catalogue
 
         loaded = _preloaded.get("plugins")

@@ -29,7 +29,7 @@ def register(cli: click.Group) -> None:
         """Serve the web app (and, by default, the pipeline's workers) in one process."""
         import uvicorn
 
-        from core.cli import get_host
+        from core.cli.hosting import get_host
         from core.server_stack import uvicorn_options
         from core.web.app import create_app
 
@@ -60,7 +60,7 @@ def register(cli: click.Group) -> None:
     def worker(ctx: click.Context, once: bool) -> None:
         """Process stored events and send deliveries (run several against PostgreSQL)."""
         from core import server_stack
-        from core.cli import get_host
+        from core.cli.hosting import get_host
 
         host = get_host(ctx)
         host.check_schema()
