@@ -19,16 +19,20 @@ this module only adds the lanes and the budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from core.errors import PluginBusy, PluginTimeout
 
 T = TypeVar("T")
+U = TypeVar("U")
+HandOn = Callable[[T, asyncio.AbstractEventLoop, "asyncio.Future[U]"], None]
+"""``then(result, loop, waiter)`` of :meth:`PluginPool.run_then`."""
 Overrun = Callable[[str, str, "PluginBusy | PluginTimeout"], None]
 """Called with (lane, what, error) when a call runs out of budget: where overruns are recorded."""
 
@@ -64,6 +68,48 @@ class PluginPool:
         except TimeoutError:
             error = self._overrun(lane, what, started=not future.cancelled())
         raise error
+
+    async def run_then(self, lane: str, what: str, fn: Callable[..., T], then: HandOn[T, U], /, *args: Any) -> U:
+        """``fn(*args)`` on one of ``lane``'s threads within the budget; then, on that same thread,
+        ``then(result, loop, waiter)`` hands the result on to whoever finishes the work, which resolves
+        ``waiter`` on ``loop`` (with ``loop.call_soon_threadsafe``). Returns what ``waiter`` gets.
+
+        For work that goes from the plugin to another thread (intake: verified events to the
+        group-commit writer): the event loop is woken once, at the end, instead of once when the
+        plugin returns and again when the next thread is done. The budget covers ``fn`` only, with
+        the same outcomes as :meth:`run`; once ``fn`` has returned within it, the rest is awaited
+        as long as it takes. A call whose budget ran out is never handed on, even if it returns later.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[U] = loop.create_future()
+        race = _Race()
+        context = contextvars.copy_context()
+
+        def call() -> None:
+            try:
+                result = context.run(fn, *args)
+            except BaseException as exc:
+                if race.finish():
+                    _fail_threadsafe(loop, waiter, exc)
+                return
+            if race.finish():
+                try:
+                    then(result, loop, waiter)
+                except BaseException as exc:
+                    _fail_threadsafe(loop, waiter, exc)
+
+        future = self._lane(lane).submit(call)
+        timer = loop.call_later(self.budget_seconds, self._expire, lane, what, future, race, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+
+    def _expire(self, lane: str, what: str, future: Future[None], race: _Race, waiter: asyncio.Future[Any]) -> None:
+        """On the loop, when a :meth:`run_then` call's budget ends: fail it unless ``fn`` already returned."""
+        if waiter.done() or not race.abandon():
+            return
+        waiter.set_exception(self._overrun(lane, what, started=not future.cancel()))
 
     def close(self) -> None:
         """Stop taking calls; calls not yet started are dropped, running ones finish on their own."""
@@ -101,3 +147,37 @@ class PluginPool:
         if self.on_overrun is not None:
             self.on_overrun(lane, what, error)
         return error
+
+
+class _Race:
+    """Whether a :meth:`PluginPool.run_then` call finished first or its budget ran out first: exactly one wins."""
+
+    __slots__ = ("_lock", "_state")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = 0
+
+    def finish(self) -> bool:
+        with self._lock:
+            if self._state:
+                return False
+            self._state = 1
+            return True
+
+    def abandon(self) -> bool:
+        with self._lock:
+            if self._state:
+                return False
+            self._state = 2
+            return True
+
+
+def _fail_threadsafe(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[Any], error: BaseException) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+        loop.call_soon_threadsafe(_fail, waiter, error)
+
+
+def _fail(waiter: asyncio.Future[Any], error: BaseException) -> None:
+    if not waiter.done():
+        waiter.set_exception(error)

@@ -22,10 +22,11 @@ import asyncio
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import attrs
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -160,44 +161,78 @@ def tracing_enabled() -> bool:
 # ---------------------------------------------------------------------------------------------- intake
 
 def traced_intake(receive: F) -> F:
-    """Wraps ``Intake.receive`` / ``receive_sync``: a span, the latency and the outcome of each request."""
+    """Wraps ``Intake.receive`` / ``receive_sync``: a span, the latency and the outcome of each request.
+
+    Without a tracing SDK there is no span to record, so none is started (the no-op span's context
+    handling cost several µs a request); the metrics are counted either way.
+    """
     if inspect.iscoroutinefunction(receive):
         @functools.wraps(receive)
         async def receive_async(intake: Intake, integration: str, *args: Any, **kwargs: Any) -> Any:
             name = _known(intake, integration)
-            with _intake_span(name) as finish:
-                return finish(await receive(intake, integration, *args, **kwargs))
+            started = time.perf_counter()
+            if not tracing_enabled():
+                return _count_intake(name, started, await receive(intake, integration, *args, **kwargs))
+            with _intake_span(name) as span:
+                return _count_intake(name, started, await receive(intake, integration, *args, **kwargs), span)
 
         return receive_async  # type: ignore[return-value]
 
     @functools.wraps(receive)
     def receive_sync(intake: Intake, integration: str, *args: Any, **kwargs: Any) -> Any:
         name = _known(intake, integration)
-        with _intake_span(name) as finish:
-            return finish(receive(intake, integration, *args, **kwargs))
+        started = time.perf_counter()
+        if not tracing_enabled():
+            return _count_intake(name, started, receive(intake, integration, *args, **kwargs))
+        with _intake_span(name) as span:
+            return _count_intake(name, started, receive(intake, integration, *args, **kwargs), span)
 
     return receive_sync  # type: ignore[return-value]
 
 
-@contextmanager
-def _intake_span(integration: str) -> Iterator[Callable[[IntakeResult], IntakeResult]]:
-    started = time.perf_counter()
-    with tracer().start_as_current_span("intellectra.intake", kind=SpanKind.SERVER,
-                                        attributes={"intellectra.integration": integration}) as span:
-        def finish(result: IntakeResult) -> IntakeResult:
-            INTAKE_SECONDS.labels(integration).observe(time.perf_counter() - started)
-            if result.ok:
-                INTAKE_REQUESTS.labels(integration, "accepted").inc()
-                INTAKE_EVENTS.labels(integration, "stored").inc(result.body.get("received", 0))
-                INTAKE_EVENTS.labels(integration, "duplicate").inc(result.body.get("duplicates", 0))
-            else:
-                code = str(result.body.get("error", {}).get("code", "error"))
-                INTAKE_REQUESTS.labels(integration, code).inc()
-                span.set_status(StatusCode.ERROR, code)
-            span.set_attribute("http.response.status_code", result.status_code)
-            return result
+def _intake_span(integration: str) -> AbstractContextManager[Span]:
+    return tracer().start_as_current_span("intellectra.intake", kind=SpanKind.SERVER,
+                                          attributes={"intellectra.integration": integration})
 
-        yield finish
+
+@attrs.frozen
+class _IntakeSeries:
+    """One integration's intake series, looked up once (a ``labels()`` call takes a lock and hashes the labels)."""
+
+    seconds: Any
+    accepted: Any
+    stored: Any
+    duplicate: Any
+
+
+_INTAKE_SERIES: dict[str, _IntakeSeries] = {}
+
+
+def _intake_series(integration: str) -> _IntakeSeries:
+    series = _INTAKE_SERIES.get(integration)
+    if series is None:  # bounded: ``integration`` is a loaded integration's name or UNKNOWN (``_known``)
+        series = _INTAKE_SERIES[integration] = _IntakeSeries(
+            seconds=INTAKE_SECONDS.labels(integration), accepted=INTAKE_REQUESTS.labels(integration, "accepted"),
+            stored=INTAKE_EVENTS.labels(integration, "stored"),
+            duplicate=INTAKE_EVENTS.labels(integration, "duplicate"))
+    return series
+
+
+def _count_intake(integration: str, started: float, result: IntakeResult, span: Span | None = None) -> IntakeResult:
+    series = _intake_series(integration)
+    series.seconds.observe(time.perf_counter() - started)
+    if result.ok:
+        series.accepted.inc()
+        series.stored.inc(result.body.get("received", 0))
+        series.duplicate.inc(result.body.get("duplicates", 0))
+    else:
+        code = str(result.body.get("error", {}).get("code", "error"))
+        INTAKE_REQUESTS.labels(integration, code).inc()
+        if span is not None:
+            span.set_status(StatusCode.ERROR, code)
+    if span is not None:
+        span.set_attribute("http.response.status_code", result.status_code)
+    return result
 
 
 def note_stored(rows: Sequence[Mapping[str, Any]], inserted: set[str]) -> None:

@@ -231,19 +231,25 @@ class GroupCommitWriter:
         return future
 
     def submit_async(self, rows: Sequence[dict[str, Any]]) -> asyncio.Future[set[str]]:
-        """``submit`` for the event loop: an asyncio future, resolved on this loop after the commit.
-
-        The writer wakes the loop once per commit for all of its requests, instead of once per
-        request through ``concurrent.futures`` (a lock, a condition and a self-pipe write each).
-        """
+        """``submit`` for the event loop: an asyncio future, resolved on this loop after the commit."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[set[str]] = loop.create_future()
+        self.enqueue(rows, loop, waiter)
+        return waiter
+
+    def enqueue(self, rows: Sequence[dict[str, Any]], loop: asyncio.AbstractEventLoop,
+                waiter: asyncio.Future[set[str]]) -> None:
+        """From any thread: queue ``rows``; ``waiter`` gets the ids inserted, on ``loop``, once committed.
+
+        The writer wakes each loop once per commit for all of its requests, instead of once per
+        request through ``concurrent.futures`` (a lock, a condition and a self-pipe write each).
+        """
         if self._closed:
-            waiter.set_exception(RuntimeError("intake is shut down; the server is stopping, retry later"))
-            return waiter
+            error = RuntimeError("intake is shut down; the server is stopping, retry later")
+            self._deliver([(_Pending(rows=rows, loop=loop, waiter=waiter), None, error)])
+            return
         self._ensure_thread()
         self._queue.put(_Pending(rows=rows, loop=loop, waiter=waiter))
-        return waiter
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""

@@ -29,7 +29,7 @@ from core.web.limits import BodySizeLimit, RejectNul
 from core.web.metrics import metrics
 from core.web.session import OwnSessionMiddleware
 from core.web.templating import render_plugin_page
-from core.web.webhooks import receive_webhook
+from core.web.webhooks import WebhookFastPath, receive_webhook
 
 log = logging.getLogger("intellectra.web")
 
@@ -107,6 +107,8 @@ def create_app(host: Host, *, run_workers: bool = False, extra: Sequence[BaseRou
         Middleware(TrustedHostMiddleware, allowed_hosts=host.settings.trusted_hosts(), www_redirect=False),
         Middleware(RejectNul),
         Middleware(BodySizeLimit, max_bytes=host.settings.max_body_bytes),
+        # Providers' webhooks leave here for intake: what follows is for browsers and the other routes.
+        Middleware(WebhookFastPath, host=host),
         Middleware(OwnSessionMiddleware, secret_key=session_secret(host), https_only=public_url.startswith("https://")),
         Middleware(CsrfMiddleware, public_url=public_url),
     ]

@@ -141,3 +141,90 @@ async def test_a_closed_pool_takes_no_more_calls():
         await lanes.run("slack", "connect", lambda: None)
     with pytest.raises(RuntimeError, match="closed"):
         await lanes.run("zapier", "connect", lambda: None)
+
+
+def hand_on_later(seconds: float = 0.0, handed: list | None = None):
+    """A ``then`` for ``run_then``: another thread finishes the work after ``seconds`` and resolves the waiter."""
+
+    def then(result, loop, waiter) -> None:
+        if handed is not None:
+            handed.append(result)
+
+        def finish() -> None:
+            time.sleep(seconds)
+            loop.call_soon_threadsafe(waiter.set_result, f"{result}, finished")
+
+        threading.Thread(target=finish).start()
+
+    return then
+
+
+async def test_run_then_hands_the_result_on_from_the_plugins_thread_and_returns_what_the_next_one_gives(pool):
+    handed_on_from: list[str] = []
+
+    def then(result, loop, waiter) -> None:
+        handed_on_from.append(threading.current_thread().name)
+        hand_on_later()(result, loop, waiter)
+
+    answer = await pool().run_then("slack", "verify_webhook", lambda x: f"verified {x}", then, 7)
+
+    assert answer == "verified 7, finished"
+    assert handed_on_from[0].startswith("plugin-slack")
+
+
+async def test_run_then_budgets_the_plugins_call_only_not_the_work_it_hands_on(pool):
+    lanes = pool(budget_seconds=0.2)
+
+    answer = await lanes.run_then("slow", "verify_webhook", lambda: "verified", hand_on_later(0.5))
+
+    assert answer == "verified, finished"
+
+
+async def test_run_then_a_call_that_overruns_is_a_504_and_is_never_handed_on(pool):
+    overruns: list[tuple[str, str, Exception]] = []
+    handed: list[str] = []
+    lanes = pool(budget_seconds=0.2, on_overrun=lambda *args: overruns.append(args))
+
+    def slow() -> str:
+        time.sleep(0.5)
+        return "verified too late"
+
+    with pytest.raises(PluginTimeout):
+        await lanes.run_then("slow", "verify_webhook", slow, hand_on_later(handed=handed))
+    await asyncio.sleep(0.5)
+
+    assert handed == [], "a result that came after the caller was answered went nowhere"
+    assert [(lane, what) for lane, what, _ in overruns] == [("slow", "verify_webhook")]
+
+
+async def test_run_then_a_call_that_never_got_a_thread_is_a_503_and_never_runs(pool):
+    gauge = Gauge()
+    lanes = pool(max_calls=1, budget_seconds=0.2)
+    with pytest.raises(PluginTimeout):
+        await lanes.run_then("slow", "verify_webhook", gauge.work, hand_on_later(), 0.6, "first")
+
+    with pytest.raises(PluginBusy):
+        await lanes.run_then("slow", "verify_webhook", gauge.work, hand_on_later(), 0.0, "second")
+
+    await asyncio.sleep(0.6)
+    assert gauge.ran == ["first"]
+
+
+async def test_run_then_what_the_call_or_the_hand_on_raises_reaches_the_caller(pool):
+    def fails() -> None:
+        raise ValueError("bad signature")
+
+    def refuses(result, loop, waiter) -> None:
+        raise RuntimeError("the writer is shut down")
+
+    with pytest.raises(ValueError, match="bad signature"):
+        await pool().run_then("slack", "verify_webhook", fails, hand_on_later())
+    with pytest.raises(RuntimeError, match="shut down"):
+        await pool().run_then("slack", "verify_webhook", lambda: "ok", refuses)
+
+
+async def test_run_then_the_callers_context_variables_go_along(pool):
+    request_id = contextvars.ContextVar("request_id", default="none")
+    request_id.set("req-9")
+
+    assert await pool().run_then("slack", "verify_webhook", request_id.get, hand_on_later()) == "req-9, finished"
