@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from core.models import Connection, Tenant
     from core.pipeline.config import PipelineConfig
     from core.pipeline.metrics import Metrics
+    from core.plugin_pool import PluginPool
     from core.plugins import PluginHost
     from core.secrets import SecretBox
     from core.settings import Settings
@@ -54,6 +55,9 @@ class PipelineHost(Protocol):
 
     @property
     def plugins(self) -> PluginHost: ...
+
+    @property
+    def plugin_pool(self) -> PluginPool: ...
 
     @property
     def events(self) -> DomainEvents: ...
