@@ -7,7 +7,10 @@ Fixtures:
 * ``host`` — the same with no plugins; ``clock`` — a :class:`core.clock.ManualClock`;
 * ``live_server(app)`` — serves an ASGI app with uvicorn on 127.0.0.1 and returns its URL;
 * ``recorder`` — reads back domain events, observations, deliveries and inbound events of a host;
-* ``tenant`` — a tenant (and its API token) on ``host``.
+* ``tenant`` — a tenant (and its API token) on ``host``;
+* ``chromium`` — Debian's Chromium (``/usr/bin/chromium``) through Playwright, one per test module, never
+  a downloaded browser (skipped without it, failed under ``CI=true``); ``screenshot(page, "label")`` saves
+  ``test-artifacts/screenshots/<test>-<n>-label.png`` under the pytest root (``screenshots_dir``).
 
 Helpers to test one hook at a time: :func:`connect_directly` (a connected site without your
 ``connect`` hook) and :func:`call_hook` (one addressed hook, called with its ``ctx`` the way the
@@ -302,6 +305,50 @@ def live_server() -> Iterator[Callable[..., str]]:
     for server in reversed(servers):
         with contextlib.suppress(Exception):
             server.stop()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One browser per module. Not per session: Playwright's sync API keeps an event loop running
+    in the main thread while it is started, and later tests call ``asyncio.run``."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
+                     "the browser tests never download a browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshots_dir(request: pytest.FixtureRequest) -> Path:
+    """Where ``screenshot`` saves: ``test-artifacts/screenshots`` under the pytest root (override it)."""
+    return request.config.rootpath / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest, screenshots_dir: Path) -> Callable[..., Path]:
+    """``screenshot(page, "connected")`` saves ``<screenshots_dir>/<test>-<n>-connected.png`` (the whole
+    page; ``full_page=False`` for the viewport) and returns its path."""
+    screenshots_dir.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+
+    def take(page: Any, label: str, *, full_page: bool = True) -> Path:
+        counter["n"] += 1
+        path = screenshots_dir / f"{request.node.name}-{counter['n']:02d}-{label}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
 
 
 class IntegrationConformance:

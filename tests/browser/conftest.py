@@ -1,48 +1,23 @@
 """Browser tests: Playwright driving Debian's Chromium against a real server on loopback.
 
-Never downloads a browser. Without ``/usr/bin/chromium`` the tests skip with the reason; under
-``CI=true`` they fail instead (``core.testing.skip_or_fail``). Screenshots of the main states go to
+Never downloads a browser: the test kit's ``chromium`` (``core.testing``) skips the tests with the reason
+without ``/usr/bin/chromium``, and under ``CI=true`` fails instead. Screenshots of the main states go to
 ``test-artifacts/screenshots/`` (git-ignored).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_support import REPO
 
-from core.testing import skip_or_fail
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.chromium)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One browser per module. Not per session: Playwright's sync API keeps an event loop running
-    in the main thread while it is started, and later tests call ``asyncio.run``."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
-                     "the browser tests never download a browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -52,21 +27,6 @@ def page(chromium: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
-    """``screenshot(page, "connected")`` saves ``test-artifacts/screenshots/<test>-<n>-connected.png``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    counter = {"n": 0}
-
-    def take(page: Any, label: str, *, full_page: bool = True) -> Path:
-        counter["n"] += 1
-        path = SCREENSHOTS / f"{request.node.name}-{counter['n']:02d}-{label}.png"
-        page.screenshot(path=str(path), full_page=full_page)
-        return path
-
-    return take
 
 
 @pytest.fixture

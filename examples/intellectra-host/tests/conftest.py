@@ -1,22 +1,22 @@
-"""The site served on loopback with the Stripe sandbox, a receiver for Zapier's deliveries, Chromium.
+"""The site served on loopback with the Stripe sandbox, a receiver for Zapier's deliveries, a page.
 
 The database comes from the integration host's test kit (``core.testing``, loaded through its
 ``pytest11`` entry point): a fresh SQLite file per test, or PostgreSQL with
-``INTELLECTRA_TEST_DB=postgres``. The site's own tables are dropped after each test (on PostgreSQL
-the kit empties only the integration host's).
+``INTELLECTRA_TEST_DB=postgres``; so do Chromium (``chromium``, Debian's, never a downloaded one) and
+``screenshot`` (into ``test-artifacts/screenshots``). The site's own tables are dropped after each test
+(on PostgreSQL the kit empties only the integration host's).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
 import httpx
 import pytest
-from core.testing import LiveServer, free_port, skip_or_fail
+from core.testing import LiveServer, free_port
 from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -30,10 +30,6 @@ from intellectra_host.cli import DEMO_CREATORS, seed_demo_creators
 from intellectra_host.site import Site, SiteConfig, build_site
 
 ADA = DEMO_CREATORS[0]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 @attrs.define
@@ -110,41 +106,12 @@ def receiver() -> Iterator[Receiver]:
         yield found
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser); skipped locally without it."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
-                     "the browser tests never download a browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Any:
-    """``screenshot(page, "refused")`` saves ``test-artifacts/screenshots/<test>-<n>-refused.png``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    taken = [0]
-
-    def take(page: Any, label: str) -> None:
-        taken[0] += 1
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-{taken[0]:02d}-{label}.png"), full_page=True)
-
-    return take
-
-
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(chromium: Any, screenshot: Any) -> Iterator[Any]:
+    """A page of the test kit's ``chromium``; the page as the test left it is saved as its last screenshot."""
     context = chromium.new_context(viewport={"width": 1180, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-last.png"), full_page=True)
+    screenshot(page, "last")
     context.close()
