@@ -32,22 +32,25 @@ class Block:
     test: str
     text: str
     line: int
+    guide: str = "docs/writing-a-plugin.md"
 
     def where(self) -> str:
-        return f"docs/writing-a-plugin.md:{self.line} ({self.lang} {self.title!r})"
+        return f"{self.guide}:{self.line} ({self.lang} {self.title!r})"
 
 
 def guide_text() -> str:
     return GUIDE_PATH.read_text(encoding="utf-8")
 
 
-def blocks() -> list[Block]:
-    text = guide_text()
+def blocks(guide: Path = GUIDE_PATH) -> list[Block]:
+    """The guide's code blocks in order (docs/host-app.md writes its blocks the same way)."""
+    text = guide.read_text(encoding="utf-8")
     found = []
     for match in FENCE.finditer(text):
         info = dict(ATTRIBUTE.findall(match["info"]))
         found.append(Block(lang=match["lang"], title=info.get("title", ""), test=info.get("test", ""),
-                           text=match["text"], line=text.count("\n", 0, match.start()) + 1))
+                           text=match["text"], line=text.count("\n", 0, match.start()) + 1,
+                           guide=guide.relative_to(REPO).as_posix()))
     return found
 
 

@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
-from plugin_guide import ATTRIBUTE, FENCE  # the same block syntax as the plugin guide's
+from plugin_guide import Block
+from plugin_guide import blocks as guide_blocks  # the same block syntax as the plugin guide's
 
 from core.host import HOST_APP_API, HOST_APP_API_VERSION
 from core.testing import free_port
@@ -28,35 +28,20 @@ GUIDE = REPO / "docs" / "host-app.md"
 EXAMPLE = REPO / "examples" / "intellectra-host"
 
 
-@attrs.frozen
-class Block:
-    lang: str
-    title: str
-    test: str
-    text: str
-    line: int
-
-
 def blocks() -> list[Block]:
-    text = GUIDE.read_text(encoding="utf-8")
-    found = []
-    for match in FENCE.finditer(text):
-        info = dict(ATTRIBUTE.findall(match["info"]))
-        found.append(Block(lang=match["lang"], title=info.get("title", ""), test=info.get("test", ""),
-                           text=match["text"], line=text.count("\n", 0, match.start()) + 1))
-    return found
+    return guide_blocks(GUIDE)
 
 
 def test_every_code_block_says_how_it_is_tested():
     assert blocks()
     for block in blocks():
-        assert block.title and block.test in {"mirror", "run"}, f"docs/host-app.md:{block.line}: title= and test="
+        assert block.title and block.test in {"mirror", "run"}, f"{block.where()}: title= and test="
 
 
 @pytest.mark.parametrize("block", [b for b in blocks() if b.test == "mirror"], ids=lambda b: f"line{b.line}")
 def test_mirrored_blocks_appear_verbatim_in_the_example(block):
     source = (EXAMPLE / block.title).read_text(encoding="utf-8")
-    assert block.text in source, f"docs/host-app.md:{block.line} differs from examples/intellectra-host/{block.title}"
+    assert block.text in source, f"{block.where()} differs from examples/intellectra-host/{block.title}"
 
 
 def test_the_guide_demonstrates_each_part_of_the_embedding():
