@@ -9,13 +9,12 @@ Both managers hold the same N plugins, each implementing ``integration_info`` an
 from __future__ import annotations
 
 import statistics
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pluggy
 
-from bench.common import Options, Result
+from bench.common import Options, Result, cpu_seconds_per_call
 
 TARGET = 2.0
 STATUS: Any = None
@@ -34,18 +33,6 @@ class StatusPlugin:
     @pluggy.HookimplMarker("intellectra")
     def status(self, ctx: Any, tenant: Any, connection: Any, refresh: bool) -> Any:
         return STATUS  # no work of its own: what is timed is the dispatch
-
-
-def _time(call: Any, loops: int, repeats: int) -> float:
-    """Median CPU seconds per call over ``loops`` calls (CPU time: a shared machine descheduling us is not
-    the code's cost)."""
-    samples = []
-    for _ in range(repeats):
-        started = time.thread_time()
-        for _ in range(loops):
-            call()
-        samples.append((time.thread_time() - started) / loops)
-    return statistics.median(samples)
 
 
 def run(opts: Options) -> list[Result]:
@@ -83,8 +70,8 @@ def run(opts: Options) -> list[Result]:
 
         host_t, base_t = [], []
         for _ in range(repeats):  # alternate, so drift hits both
-            base_t.append(_time(broadcast, loops, 1))
-            host_t.append(_time(addressed, loops, 1))
+            base_t.append(cpu_seconds_per_call(broadcast, loops, 1))
+            host_t.append(cpu_seconds_per_call(addressed, loops, 1))
         h, b = statistics.median(host_t), statistics.median(base_t)
         results.append(Result(bench="dispatch", case=f"addressed status, {n} plugins", value=h * 1e6, unit="us/call",
                               baseline=f"bare pluggy hook call, {n} plugins", baseline_value=b * 1e6, ratio=h / b,

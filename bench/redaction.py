@@ -15,11 +15,9 @@ import io
 import logging
 import secrets as random
 import statistics
-import time
 import tracemalloc
-from collections.abc import Callable
 
-from bench.common import Options, Result
+from bench.common import Options, Result, cpu_seconds_per_call
 
 TARGET = 3.0
 KNOWN = 20_000
@@ -40,17 +38,6 @@ def _logger(name: str, handler_filter: logging.Filter | None) -> logging.Logger:
     logger.propagate = False
     logger.setLevel(logging.INFO)
     return logger
-
-
-def _time(call: Callable[[], object], loops: int, repeats: int) -> float:
-    """Median CPU seconds per call (CPU time: being descheduled on a shared machine is not the code's cost)."""
-    samples = []
-    for _ in range(repeats):
-        started = time.thread_time()
-        for _ in range(loops):
-            call()
-        samples.append((time.thread_time() - started) / loops)
-    return statistics.median(samples)
 
 
 class _PreviousFilter(logging.Filter):
@@ -74,8 +61,8 @@ def _previous_redaction(known: list[str], line: tuple[str, tuple[object, ...]], 
     previous = _logger("previous", _PreviousFilter(known))
     loops = opts.pick(20, 50)
     message, args = line
-    p = _time(lambda: previous.info(message, *args), loops, 3)
-    b = _time(lambda: plain.info(message, *args), loops * 20, 3)
+    p = cpu_seconds_per_call(lambda: previous.info(message, *args), loops, 3)
+    b = cpu_seconds_per_call(lambda: plain.info(message, *args), loops * 20, 3)
     return Result(bench="redaction", case=f"the previous redaction (sorted copy per line), {len(known):,} secrets",
                   value=p * 1e6, unit="us/line", baseline="the same line unredacted", baseline_value=b * 1e6,
                   ratio=p / b, details={"loops": loops})
@@ -128,8 +115,8 @@ def run(opts: Options) -> list[Result]:
 
         base_t, host_t = [], []
         for _ in range(repeats):  # alternate, so drift hits both
-            base_t.append(_time(unredacted, loops, 1))
-            host_t.append(_time(redacted, loops, 1))
+            base_t.append(cpu_seconds_per_call(unredacted, loops, 1))
+            host_t.append(cpu_seconds_per_call(redacted, loops, 1))
         h, b = statistics.median(host_t), statistics.median(base_t)
         usual = case == "a line without a secret"
         results.append(Result(bench="redaction", case=f"{case}, {known:,} known secrets", value=h * 1e6,
