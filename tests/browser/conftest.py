@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from browser_support import REPO
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):

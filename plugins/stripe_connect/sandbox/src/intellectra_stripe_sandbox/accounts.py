@@ -35,32 +35,19 @@ DEFAULT_REQUIREMENTS = (
 PENDING_VERIFICATION = ("individual.verification.document",)
 REQUIREMENT_LISTS = ("currently_due", "eventually_due", "past_due", "pending_verification")
 
+
+def _controller(payer: str, losses: str, collection: str, dashboard: str) -> dict[str, Any]:
+    return {"fees": {"payer": payer}, "is_controller": True, "losses": {"payments": losses},
+            "requirement_collection": collection, "stripe_dashboard": {"type": dashboard}, "type": "application"}
+
+
+# Who pays Stripe's fees, bears losses and collects requirements, and which dashboard, per account type.
 CONTROLLERS: dict[str, dict[str, Any]] = {
-    "standard": {
-        "fees": {"payer": "account"},
-        "is_controller": True,
-        "losses": {"payments": "stripe"},
-        "requirement_collection": "stripe",
-        "stripe_dashboard": {"type": "full"},
-        "type": "application",
-    },
-    "express": {
-        "fees": {"payer": "application"},
-        "is_controller": True,
-        "losses": {"payments": "application"},
-        "requirement_collection": "stripe",
-        "stripe_dashboard": {"type": "express"},
-        "type": "application",
-    },
-    "custom": {
-        "fees": {"payer": "application"},
-        "is_controller": True,
-        "losses": {"payments": "application"},
-        "requirement_collection": "application",
-        "stripe_dashboard": {"type": "none"},
-        "type": "application",
-    },
+    "standard": _controller("account", "stripe", "stripe", "full"),
+    "express": _controller("application", "application", "stripe", "express"),
+    "custom": _controller("application", "application", "application", "none"),
 }
+
 CURRENCIES = {"US": "usd", "GB": "gbp", "CA": "cad", "AU": "aud", "JP": "jpy", "CH": "chf", "NZ": "nzd"}
 EURO = {"AT", "BE", "DE", "ES", "FI", "FR", "IE", "IT", "LU", "NL", "PT"}
 

@@ -67,6 +67,15 @@ class Context:
     def base_url(self) -> str:
         return str(self.request.base_url).rstrip("/")
 
+    def lookup(self, kind: str, object_id: str, *, param: str | None = "id", status: int = 404) -> dict[str, Any]:
+        """The object as the caller sees it (its account, its mode), else Stripe's "No such …" error."""
+        return self.sandbox.lookup(kind, object_id, account=self.caller.account, livemode=self.caller.livemode,
+                                   param=param, status=status)
+
+    def named(self, kind: str, object_id: str, param: str) -> dict[str, Any]:
+        """The object a request parameter names: one the caller cannot see is a 400 on that parameter."""
+        return self.lookup(kind, object_id, param=param, status=400)
+
 
 def sandbox_of(request: Request) -> Sandbox:
     sandbox: Sandbox = request.app.state.sandbox

@@ -6,8 +6,9 @@ The API and Connect bases are the same server, so a client points both ``base_ad
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from . import accounts, balance, catalog, checkout, control, events, oauth, pages, payments
 from .api import unrecognized
 from .pages import error_page
-from .state import DEFAULT_API_VERSION, DEFAULT_RETRY_SCHEDULE, Sandbox
+from .state import Sandbox
 
 
 def api_routes() -> list[Route]:
@@ -84,34 +85,10 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return error_page(request, "Page not found." if status in (404, 405) else "Server error.", status=status)
 
 
-def create_sandbox_app(
-    *,
-    secret_key: str,
-    client_id: str,
-    redirect_uris: Sequence[str],
-    webhook_endpoints: Iterable[tuple[str, str]] = (),
-    live_secret_key: str | None = None,
-    clock: Callable[[], float] | None = None,
-    retry_schedule: Sequence[float] = DEFAULT_RETRY_SCHEDULE,
-    api_version: str = DEFAULT_API_VERSION,
-    platform_name: str = "Sandbox platform",
-) -> Starlette:
-    """Build a sandbox app; its state is ``app.state.sandbox`` (a ``Sandbox``), closed on app shutdown.
-
-    ``webhook_endpoints`` are Connect endpoints ``(url, "whsec_…")``; ``clock`` returns unix time (default
-    ``time.time``); ``retry_schedule`` is the delays in seconds between failed webhook attempts.
-    """
-    sandbox = Sandbox(
-        secret_key=secret_key,
-        client_id=client_id,
-        redirect_uris=redirect_uris,
-        webhook_endpoints=webhook_endpoints,
-        live_secret_key=live_secret_key,
-        clock=clock,
-        retry_schedule=retry_schedule,
-        api_version=api_version,
-        platform_name=platform_name,
-    )
+def create_sandbox_app(**settings: Any) -> Starlette:
+    """Build a sandbox app from ``Sandbox``'s settings (``secret_key``, ``client_id``, ``redirect_uris``,
+    ``webhook_endpoints``...); its state is ``app.state.sandbox``, closed on app shutdown."""
+    sandbox = Sandbox(**settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

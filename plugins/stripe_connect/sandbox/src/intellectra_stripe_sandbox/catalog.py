@@ -207,9 +207,7 @@ def create_product(ctx: Context) -> dict[str, Any]:
 
 @endpoint(Obj({}))
 def retrieve_product(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup(
-        "product", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode
-    )
+    return ctx.lookup("product", ctx.path_params["id"])
 
 
 @endpoint(PRODUCT_UPDATE)
@@ -217,21 +215,14 @@ def update_product(ctx: Context) -> dict[str, Any]:
     """``POST /v1/products/{id}``: emits ``product.updated`` with ``previous_attributes``."""
     from .events import diff
 
-    caller, sandbox, params = ctx.caller, ctx.sandbox, ctx.params
-    product = sandbox.lookup("product", ctx.path_params["id"], account=caller.account, livemode=caller.livemode)
+    sandbox, params = ctx.sandbox, ctx.params
+    product = ctx.lookup("product", ctx.path_params["id"])
     before = sandbox.snapshot(product)
     for key, value in params.items():
         if key == "metadata":
             product["metadata"] = merge_metadata(product["metadata"], value)
         elif key == "default_price":
-            sandbox.lookup(
-                "price",
-                value,
-                account=caller.account,
-                livemode=caller.livemode,
-                param="default_price",
-                status=400,
-            )
+            ctx.named("price", value, "default_price")
             product["default_price"] = value
         elif key != "expand":
             product[key] = value
@@ -252,14 +243,7 @@ def create_price(ctx: Context) -> dict[str, Any]:
         raise missing_parameter("product")
     _check_amount(params)
     if params.get("product"):
-        product = sandbox.lookup(
-            "product",
-            params["product"],
-            account=caller.account,
-            livemode=caller.livemode,
-            param="product",
-            status=400,
-        )
+        product = ctx.named("product", params["product"], "product")
     else:
         product = new_product(sandbox, params["product_data"], caller.account, caller.livemode)
         emit_for(ctx, "product.created", product)
@@ -270,14 +254,13 @@ def create_price(ctx: Context) -> dict[str, Any]:
 
 @endpoint(Obj({}))
 def retrieve_price(ctx: Context) -> dict[str, Any]:
-    return ctx.sandbox.lookup("price", ctx.path_params["id"], account=ctx.caller.account, livemode=ctx.caller.livemode)
+    return ctx.lookup("price", ctx.path_params["id"])
 
 
 @endpoint(PRICE_UPDATE)
 def update_price(ctx: Context) -> dict[str, Any]:
     """``POST /v1/prices/{id}``: only the mutable fields (amounts cannot change, as in Stripe)."""
-    caller, sandbox = ctx.caller, ctx.sandbox
-    price = sandbox.lookup("price", ctx.path_params["id"], account=caller.account, livemode=caller.livemode)
+    price = ctx.lookup("price", ctx.path_params["id"])
     for key, value in ctx.params.items():
         if key == "metadata":
             price["metadata"] = merge_metadata(price["metadata"], value)

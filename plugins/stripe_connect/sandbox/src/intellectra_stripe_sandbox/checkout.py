@@ -150,7 +150,7 @@ CREATE_SCHEMA = Obj(
 # -- creating ----------------------------------------------------------------------------------------------------
 def _resolve_items(ctx: Context, mode: str) -> list[dict[str, Any]]:
     """Line items as ``item`` objects (with their price), checking what Stripe checks."""
-    caller, sandbox = ctx.caller, ctx.sandbox
+    sandbox = ctx.sandbox
     items: list[dict[str, Any]] = []
     for index, line in enumerate(ctx.params.get("line_items") or []):
         path = f"line_items[{index}]"
@@ -161,16 +161,7 @@ def _resolve_items(ctx: Context, mode: str) -> list[dict[str, Any]]:
                 param=f"{path}[price]",
             )
         if line.get("price"):
-            price = copy.deepcopy(
-                sandbox.lookup(
-                    "price",
-                    line["price"],
-                    account=caller.account,
-                    livemode=caller.livemode,
-                    param=f"{path}[price]",
-                    status=400,
-                )
-            )
+            price = copy.deepcopy(ctx.named("price", line["price"], f"{path}[price]"))
             if not price["active"]:
                 raise StripeError(
                     "The price specified is inactive. This field only accepts active prices.",
@@ -235,14 +226,7 @@ def _inline_price(ctx: Context, data: dict[str, Any], path: str) -> dict[str, An
             param=f"{path}[price_data][product]",
         )
     if data.get("product"):
-        product_id = sandbox.lookup(
-            "product",
-            data["product"],
-            account=caller.account,
-            livemode=caller.livemode,
-            param=f"{path}[price_data][product]",
-            status=400,
-        )["id"]
+        product_id = ctx.named("product", data["product"], f"{path}[price_data][product]")["id"]
     elif data.get("product_data"):
         product_id = new_product(sandbox, data["product_data"], caller.account, caller.livemode)["id"]
     else:
@@ -442,13 +426,7 @@ def expire(sandbox: Sandbox, session: dict[str, Any], origin: tuple[str | None, 
 
 
 def _session(ctx: Context) -> dict[str, Any]:
-    session = ctx.sandbox.lookup(
-        "checkout.session",
-        ctx.path_params["id"],
-        account=ctx.caller.account,
-        livemode=ctx.caller.livemode,
-        param="session",
-    )
+    session = ctx.lookup("checkout.session", ctx.path_params["id"], param="session")
     expire_if_due(ctx.sandbox, session)
     return session
 

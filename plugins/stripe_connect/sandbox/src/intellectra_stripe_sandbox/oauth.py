@@ -137,13 +137,22 @@ def _pending_request(request: Request, sandbox: Sandbox) -> AuthorizeRequest | N
     return areq
 
 
-async def sign_in(request: Request) -> Response:
-    """``POST /oauth/authorize/{request_id}/signin``: find the sandbox accounts registered with an email."""
+async def _pending_step(request: Request) -> tuple[Sandbox, AuthorizeRequest, dict[str, str]] | Response:
+    """What a step of the authorize page posts to: the sandbox, its pending request and the form; an
+    expired or unknown request gets a page saying so."""
     sandbox = sandbox_of(request)
     areq = _pending_request(request, sandbox)
     if areq is None:
         return error_page(request, "This authorization request has expired. Start again from the platform.")
-    form = await form_data(request)
+    return sandbox, areq, await form_data(request)
+
+
+async def sign_in(request: Request) -> Response:
+    """``POST /oauth/authorize/{request_id}/signin``: find the sandbox accounts registered with an email."""
+    step = await _pending_step(request)
+    if isinstance(step, Response):
+        return step
+    sandbox, areq, form = step
     email = (form.get("email") or "").strip().lower()
     with sandbox.lock:
         found = any((a["email"] or "").lower() == email for a in sandbox.accounts.values())
@@ -161,11 +170,10 @@ async def sign_in(request: Request) -> Response:
 
 async def register(request: Request) -> Response:
     """``POST /oauth/authorize/{request_id}/register``: create a Standard account and offer it to connect."""
-    sandbox = sandbox_of(request)
-    areq = _pending_request(request, sandbox)
-    if areq is None:
-        return error_page(request, "This authorization request has expired. Start again from the platform.")
-    form = await form_data(request)
+    step = await _pending_step(request)
+    if isinstance(step, Response):
+        return step
+    sandbox, areq, form = step
     email = (form.get("email") or "").strip()
     if "@" not in email:
         return _authorize_page(request, sandbox, areq, status=400, error="Enter a valid email address.")
@@ -183,11 +191,10 @@ async def register(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     """``POST /oauth/authorize/{request_id}/decide``: Connect → ``?code=…``; Deny → ``?error=access_denied``."""
-    sandbox = sandbox_of(request)
-    areq = _pending_request(request, sandbox)
-    if areq is None:
-        return error_page(request, "This authorization request has expired. Start again from the platform.")
-    form = await form_data(request)
+    step = await _pending_step(request)
+    if isinstance(step, Response):
+        return step
+    sandbox, areq, form = step
     if form.get("decision") == "deny":
         with sandbox.lock:
             sandbox.authorize_requests.pop(areq.id, None)

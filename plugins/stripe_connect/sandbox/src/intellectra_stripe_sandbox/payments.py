@@ -48,23 +48,9 @@ def create_refund(ctx: Context) -> dict[str, Any]:
     if params.get("charge") and params.get("payment_intent"):
         raise exclusive_parameters("charge", "payment_intent")
     if params.get("charge"):
-        charge = sandbox.lookup(
-            "charge",
-            params["charge"],
-            account=caller.account,
-            livemode=caller.livemode,
-            param="charge",
-            status=400,
-        )
+        charge = ctx.named("charge", params["charge"], "charge")
     elif params.get("payment_intent"):
-        intent = sandbox.lookup(
-            "payment_intent",
-            params["payment_intent"],
-            account=caller.account,
-            livemode=caller.livemode,
-            param="payment_intent",
-            status=400,
-        )
+        intent = ctx.named("payment_intent", params["payment_intent"], "payment_intent")
         if not intent["latest_charge"]:
             raise StripeError(
                 f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
@@ -145,8 +131,7 @@ def retrieve(object_type: str, *, param: str) -> Callable[[Request], Any]:
     """``GET /v1/<objects>/{id}``: one of the caller's objects (scoped by Stripe-Account and mode)."""
 
     def handler(ctx: Context) -> dict[str, Any]:
-        return ctx.sandbox.lookup(object_type, ctx.path_params["id"], account=ctx.caller.account,
-                                  livemode=ctx.caller.livemode, param=param)
+        return ctx.lookup(object_type, ctx.path_params["id"], param=param)
 
     handler.__name__ = f"retrieve_{object_type}"
     return endpoint(Obj({}))(handler)

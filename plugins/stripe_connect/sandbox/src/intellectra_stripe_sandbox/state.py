@@ -123,7 +123,11 @@ class RequestRecord:
 
 
 class Sandbox:
-    """State and configuration of one sandbox; see ``create_sandbox_app`` for the parameters."""
+    """State and configuration of one sandbox.
+
+    ``webhook_endpoints`` are Connect endpoints ``(url, "whsec_…")``; ``clock`` returns unix time (default
+    ``time.time``); ``retry_schedule`` is the delays in seconds between failed webhook attempts.
+    """
 
     def __init__(
         self,
