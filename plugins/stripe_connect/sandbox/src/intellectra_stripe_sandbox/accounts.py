@@ -313,8 +313,7 @@ def _account_type(controller: dict[str, Any]) -> str:
 
 
 def visible_account(ctx: Context, account_id: str) -> dict[str, Any]:
-    """The account if the platform may see it: 404 if it does not exist, 403 if it is not connected."""
-    sandbox = ctx.sandbox
+    """The account if the caller may see it: its own, or one connected to the platform (``connected_account``)."""
     if ctx.caller.account is not None and account_id != ctx.caller.account:
         raise StripeError(
             "Only the platform may retrieve other accounts.",
@@ -322,6 +321,12 @@ def visible_account(ctx: Context, account_id: str) -> dict[str, Any]:
             type="invalid_request_error",
             code="account_invalid",
         )
+    return connected_account(ctx, account_id)
+
+
+def connected_account(ctx: Context, account_id: str, param: str | None = None) -> dict[str, Any]:
+    """The account if it exists (else 404) and is connected to the platform in the caller's mode (else 403)."""
+    sandbox = ctx.sandbox
     if account_id not in sandbox.accounts:
         raise resource_missing("account", account_id, "account")
     if not sandbox.is_connected(account_id, ctx.caller.livemode):
@@ -330,6 +335,7 @@ def visible_account(ctx: Context, account_id: str) -> dict[str, Any]:
             "exist). Application access may have been revoked.",
             status=403,
             code="account_invalid",
+            param=param,
         )
     return sandbox.accounts[account_id]
 
@@ -435,17 +441,7 @@ def create_account_link(ctx: Context) -> dict[str, Any]:
     if ctx.caller.account is not None:
         raise StripeError("Account Links must be created by the platform (remove the Stripe-Account header).")
     account_id = params["account"]
-    if account_id not in sandbox.accounts:
-        raise resource_missing("account", account_id, "account")
-    if not sandbox.is_connected(account_id, ctx.caller.livemode):
-        raise StripeError(
-            f"The provided key does not have access to account '{account_id}' (or that account does not "
-            "exist). Application access may have been revoked.",
-            status=403,
-            code="account_invalid",
-            param="account",
-        )
-    account = sandbox.accounts[account_id]
+    account = connected_account(ctx, account_id, param="account")
     if params["type"] == "account_update" and account["controller"].get("requirement_collection") != "application":
         raise StripeError(
             "You cannot create `account_update` type Account Links for accounts where the platform does not "

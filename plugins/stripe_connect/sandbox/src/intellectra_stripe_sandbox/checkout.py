@@ -553,24 +553,31 @@ def _new_payment(
     charge_id = ids.new_id("ch", 24)
     fee_id = ids.new_id("fee", 24) if fee is not None and account is not None else None
     fixture_charge = build("charge")
-    charge = build(
-        "charge",
-        id=charge_id,
+    # What a charge and its payment intent say alike.
+    both: dict[str, Any] = dict(
         amount=amount,
-        amount_captured=amount,
-        amount_refunded=0,
         application=sandbox.client_id if account is not None else None,
-        application_fee=fee_id,
         application_fee_amount=fee,
-        balance_transaction=ids.new_id("txn", 24),
-        billing_details={**fixture_charge["billing_details"], "email": email, "name": name},
-        captured=True,
         created=now,
         currency=currency,
         customer=customer,
         description=description,
-        disputed=False,
         livemode=livemode,
+        receipt_email=email,
+        status="succeeded",
+        transfer_data=None,
+    )
+    charge = build(
+        "charge",
+        **both,
+        id=charge_id,
+        amount_captured=amount,
+        amount_refunded=0,
+        application_fee=fee_id,
+        balance_transaction=ids.new_id("txn", 24),
+        billing_details={**fixture_charge["billing_details"], "email": email, "name": name},
+        captured=True,
+        disputed=False,
         metadata=dict(metadata),
         outcome={
             "advice_code": None,
@@ -586,41 +593,28 @@ def _new_payment(
         paid=True,
         payment_intent=intent_id,
         payment_method=ids.new_id("pm", 24),
-        receipt_email=email,
         receipt_url=None,
         refunded=False,
         refunds=empty_list(f"/v1/charges/{charge_id}/refunds"),
         source=None,
-        status="succeeded",
-        transfer_data=None,
     )
     charge["payment_method_details"]["card"]["wallet"] = None
     intent = build(
         "payment_intent",
+        **both,
         id=intent_id,
-        amount=amount,
         amount_capturable=0,
         amount_received=amount,
-        application=sandbox.client_id if account is not None else None,
-        application_fee_amount=fee,
         automatic_payment_methods=None,
         canceled_at=None,
         client_secret=f"{intent_id}_secret_{ids.random_part(25)}",
-        created=now,
-        currency=currency,
-        customer=customer,
-        description=description,
         last_payment_error=None,
         latest_charge=charge_id,
-        livemode=livemode,
         metadata=dict(metadata),
         next_action=None,
         payment_method=charge["payment_method"],
         payment_method_configuration_details=None,
         processing=None,
-        receipt_email=email,
-        status="succeeded",
-        transfer_data=None,
     )
     sandbox.store("charge", charge, account, livemode)
     sandbox.store("payment_intent", intent, account, livemode)
