@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,24 @@ REPO = Path(__file__).resolve().parents[2]
 def card(page: Any, title: str) -> Any:
     """The card of the integration titled ``title`` on the settings page."""
     return page.locator("article.card", has=page.get_by_role("heading", name=title, exact=True))
+
+
+def connect_unverified(page: Any) -> str:
+    """On the settings page: connect a new Stripe account through the sandbox's OAuth page that still
+    needs information; returns its id."""
+    from playwright.sync_api import expect  # not at import: conftest imports this module before any skip
+
+    stripe = card(page, "Stripe")
+    stripe.get_by_role("button", name="I have a Stripe account").click()
+    expect(page.get_by_role("heading", name=re.compile("Connect your Stripe account"))).to_be_visible()
+    page.locator("#register-email").fill("ada@example.com")
+    page.locator("#register-business-name").fill("Ada's Watercolour Studio")
+    page.locator("#register-status").select_option("unverified")
+    page.locator("#register").click()
+    page.get_by_role("radio", name=re.compile("Ada's Watercolour Studio")).check()
+    page.locator("#connect").click()
+    expect(stripe.locator("#stripe_connect-state")).to_have_text("Action required")
+    return str(stripe.locator("dt:text-is('Account ID') + dd").inner_text())
 
 
 class DemoPay:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from browser_support import assert_accessible, card, in_viewport
+from browser_support import assert_accessible, card, connect_unverified, in_viewport
 from playwright.sync_api import expect
 from test_demo_story import ADA, reload_until
 
@@ -17,20 +17,6 @@ def sign_in(page, demo) -> None:
     page.goto(demo)
     page.get_by_role("button", name=f"Sign in as {ADA}").click()
     expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
-
-
-def connect_unverified(page) -> str:
-    """Connect a new Stripe account that still needs information; returns its id."""
-    stripe = card(page, "Stripe")
-    stripe.get_by_role("button", name="I have a Stripe account").click()
-    page.locator("#register-email").fill("ada@example.com")
-    page.locator("#register-business-name").fill("Ada's Watercolour Studio")
-    page.locator("#register-status").select_option("unverified")
-    page.locator("#register").click()
-    page.get_by_role("radio", name=re.compile("Ada's Watercolour Studio")).check()
-    page.locator("#connect").click()
-    expect(stripe.locator("#stripe_connect-state")).to_have_text("Action required")
-    return str(stripe.locator("dt:text-is('Account ID') + dd").inner_text())
 
 
 def sandbox_url(page) -> str:
