@@ -5,8 +5,9 @@
 
 Needs ``py-spy`` (``pip install py-spy``; it is not a test dependency). It starts ``serve --no-workers``,
 attaches py-spy (CPU samples only: waiting threads are not counted), drives it with the same load as the
-HTTP benchmark, and prints the share of CPU samples per stage of the intake hot path, per thread. The
-figures in bench/README.md come from this.
+HTTP benchmark, and prints the share of the busy samples per stage of the intake hot path, per thread
+(event loop, plugin lane, group-commit writer); samples of a thread waiting on its queue or in epoll are
+counted apart. The figures in bench/README.md come from this.
 """
 
 from __future__ import annotations
@@ -31,18 +32,22 @@ STAGES = [
     ("verify: json.loads + InboundEvent (plugin)", r"stripe_connect/webhooks\.py"),
     ("intake: rows + json.dumps (host)", r"Intake\._rows|Intake\._accepted|_invalid \("),
     ("intake: plugin dispatch (host)", r"PluginHost\.|Host\.context|pluggy"),
-    ("store: commit (driver)", r"\.commit|do_commit|_commit_impl"),
+    ("store: INSERT + COMMIT (driver)", r"_Inserter\.|\.commit|do_commit|_commit_impl"),
     ("store: SQLAlchemy execute + driver insert", r"sqlalchemy|sqlite3|psycopg"),
     ("store: group-commit queue/futures",
-     r"group_commit|concurrent/futures|queue\.py|wrap_future|call_soon_threadsafe|_settle"),
-    ("http: h11 parse/serialise", r"h11/|h11_impl"),
+     r"group_commit|concurrent/futures|queue\.py|wrap_future|call_soon_threadsafe|_settle|plugin_pool"),
+    ("http: httptools/h11 parse/serialise", r"h11/|h11_impl|httptools_impl"),
     ("http: Starlette routing + middleware", r"starlette/|core/web/"),
     ("http: asyncio event loop + sockets", r"asyncio/|selectors"),
 ]
+# A thread waiting (on its queue, or the loop in epoll) is sampled in the frame that waits, as if busy;
+# these are charged to "waiting" instead of a stage.
+WAITING = re.compile(r"^(_worker \(concurrent/futures/thread|Runner\.run \(asyncio/runners|GroupCommitWriter\._drain )")
 
 
 def summarise(raw: Path) -> list[tuple[str, str, float]]:
-    """(thread, stage, share of all CPU samples) from py-spy's ``--format raw`` output."""
+    """(thread, stage, share) from py-spy's ``--format raw`` output: a stage's share of the busy samples,
+    waiting's share of all of them."""
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -50,16 +55,23 @@ def summarise(raw: Path) -> list[tuple[str, str, float]]:
         if not stack or not n.isdigit():
             continue
         frames = stack.split(";")
-        thread = "writer thread" if any("GroupCommitWriter" in f for f in frames) else "event loop"
-        stage = "other"
-        for frame in reversed(frames):
+        if any("GroupCommitWriter" in f for f in frames):
+            thread = "writer thread"
+        elif any(f.startswith("_worker (concurrent/futures/thread") for f in frames):
+            thread = "plugin lane"
+        else:
+            thread = "event loop"
+        stage = "waiting" if WAITING.match(frames[-1]) else "other"
+        for frame in reversed(frames if stage == "other" else []):
             hit = next((name for name, pattern in STAGES if re.search(pattern, frame)), None)
             if hit:
                 stage = hit
                 break
         counts[(thread, stage)] += int(n)
         total += int(n)
-    return sorted(((t, s, c / total) for (t, s), c in counts.items()), key=lambda x: -x[2])
+    busy = total - sum(c for (_, s), c in counts.items() if s == "waiting")
+    return sorted(((t, s, c / (total if s == "waiting" else busy)) for (t, s), c in counts.items()),
+                  key=lambda x: (x[1] == "waiting", -x[2]))
 
 
 def stages(kind: str, n: int = 400, rounds: int = 3) -> None:
