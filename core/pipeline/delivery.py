@@ -34,7 +34,7 @@ from core.targets import SendTimeGuard
 from core.telemetry import inbound_ids_for, traced_delivery
 
 if TYPE_CHECKING:
-    from core.pipeline.ports import StageOwner as Pipeline
+    from core.pipeline.ports import StageOwner
 
 log = logging.getLogger("intellectra.pipeline.delivery")
 
@@ -72,7 +72,7 @@ class DeliveryReport:
 
 
 class Deliverer:
-    def __init__(self, pipeline: Pipeline, *, worker_id: str | None = None) -> None:
+    def __init__(self, pipeline: StageOwner, *, worker_id: str | None = None) -> None:
         self.pipeline = pipeline
         self.host = pipeline.host
         self.worker_id = worker_id or new_worker_id()

@@ -27,7 +27,7 @@ from core.redact import redact
 from core.telemetry import note_stored, traced_intake
 
 if TYPE_CHECKING:
-    from core.pipeline.ports import PipelineHost as Host
+    from core.pipeline.ports import PipelineHost
 
 log = logging.getLogger("intellectra.pipeline.intake")
 
@@ -64,7 +64,7 @@ def is_json_content_type(value: str) -> bool:
 
 
 class Intake:
-    def __init__(self, host: Host, metrics: Metrics, *, max_group: int = 512) -> None:
+    def __init__(self, host: PipelineHost, metrics: Metrics, *, max_group: int = 512) -> None:
         self.host = host
         self.metrics = metrics
         self.writer = GroupCommitWriter(lambda: host.store.engine, max_group=max_group)

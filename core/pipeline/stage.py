@@ -33,7 +33,7 @@ from core.redact import redact
 if TYPE_CHECKING:
     from sqlalchemy import Connection as DB
 
-    from core.pipeline.ports import StageOwner as Pipeline
+    from core.pipeline.ports import StageOwner
 
 MAX_ERROR = 2000
 FAILED = "failed"
@@ -83,7 +83,7 @@ class ClaimedStage(Generic[Item, Result, Report]):
     report_type: type[Report]
     log: ClassVar[logging.Logger]
 
-    def __init__(self, pipeline: Pipeline, *, worker_id: str | None = None) -> None:
+    def __init__(self, pipeline: StageOwner, *, worker_id: str | None = None) -> None:
         self.pipeline = pipeline
         self.host = pipeline.host
         self.worker_id = worker_id or new_worker_id()
