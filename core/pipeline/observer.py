@@ -98,9 +98,6 @@ class Observer(ClaimedStage[Claimed, Outcome, ObserveReport]):
     def run(self, items: Sequence[Claimed]) -> list[Outcome]:
         return self.observe(items)
 
-    def item_id(self, item: Claimed) -> str:
-        return item.id
-
     def result_id(self, result: Outcome) -> str:
         return result.observation.id
 

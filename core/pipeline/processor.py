@@ -74,9 +74,6 @@ class Processor(ClaimedStage[StoredEvent, Handled, BatchReport]):
     def run(self, items: Sequence[StoredEvent]) -> list[Handled]:
         return self.handle(items)
 
-    def item_id(self, item: StoredEvent) -> str:
-        return item.id
-
     def result_id(self, result: Handled) -> str:
         return result.event.id
 

@@ -17,10 +17,11 @@ A stage says which table, how a row becomes an item, how an item is run and how 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 from sqlalchemy import Table
@@ -65,12 +66,19 @@ class StageReport:
         return {f.name: getattr(self, f.name) for f in attrs.fields(type(self)) if f.name != "claimed"}
 
 
-Item = TypeVar("Item")
+class Identified(Protocol):
+    """A claimed row as a stage holds it: its id is the claim's key."""
+
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=Identified)
 Result = TypeVar("Result")
 Report = TypeVar("Report", bound=StageReport)
 
 
-class ClaimedStage(Generic[Item, Result, Report]):
+class ClaimedStage(ABC, Generic[Item, Result, Report]):
     table: ClassVar[Table]
     section: ClassVar[str]
     """The pipeline counters' section (``processing``, ``observing``)."""
@@ -91,29 +99,29 @@ class ClaimedStage(Generic[Item, Result, Report]):
         self._pool_size = 0
 
     # ------------------------------------------------------------------ what a stage says
+    @abstractmethod
     def claim(self, limit: int | None = None) -> list[Item]:
-        raise NotImplementedError
+        """Claim up to ``limit`` due rows for this worker (``claim_rows``) and read them as items."""
 
+    @abstractmethod
     def run(self, items: Sequence[Item]) -> list[Result]:
-        raise NotImplementedError
+        """Call the plugins for the claimed items, with no transaction open; never raises for a plugin."""
 
-    def item_id(self, item: Item) -> str:
-        raise NotImplementedError
-
+    @abstractmethod
     def result_id(self, result: Result) -> str:
-        raise NotImplementedError
+        """The id of the row a result belongs to."""
 
+    @abstractmethod
     def outcome(self, result: Result) -> str:
         """The report's field the result counts in."""
-        raise NotImplementedError
 
+    @abstractmethod
     def failure(self, result: Result, error: str) -> Result:
         """The result as a failed attempt: retried, or ``failed`` after the last one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write(self, c: DB, mine: Sequence[Result], now: datetime) -> None:
         """Apply what the plugin asked for and record every outcome, in the caller's transaction."""
-        raise NotImplementedError
 
     def applied(self, report: Report, mine: Sequence[Result]) -> None:
         """After the commit (wake the stages the results queued work for)."""
@@ -124,7 +132,7 @@ class ClaimedStage(Generic[Item, Result, Report]):
         items = self.claim(limit)
         if not items:
             return self.report_type()
-        with self.keep_claims([self.item_id(i) for i in items]):
+        with self.keep_claims([i.id for i in items]):
             results = self.run(items)
         report = self.apply(results)
         report.claimed = len(items)
