@@ -36,6 +36,9 @@ CHUNK = 500
 """Rows per multi-row INSERT (12 parameters each: far below SQLite's and PostgreSQL's limits)."""
 
 
+SHUT_DOWN = "intake is shut down; the server is stopping, retry later"
+
+
 def insert_events(engine: Engine, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert inbound event rows in one transaction, skipping (integration, external_id) duplicates.
 
@@ -224,18 +227,11 @@ class GroupCommitWriter:
         """Queue ``rows``; the future gets the ids inserted (not duplicates) once committed."""
         future: Future[set[str]] = Future()
         if self._closed:
-            future.set_exception(RuntimeError("intake is shut down; the server is stopping, retry later"))
+            future.set_exception(RuntimeError(SHUT_DOWN))
             return future
         self._ensure_thread()
         self._queue.put(_Pending(rows=rows, future=future))
         return future
-
-    def submit_async(self, rows: Sequence[dict[str, Any]]) -> asyncio.Future[set[str]]:
-        """``submit`` for the event loop: an asyncio future, resolved on this loop after the commit."""
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[set[str]] = loop.create_future()
-        self.enqueue(rows, loop, waiter)
-        return waiter
 
     def enqueue(self, rows: Sequence[dict[str, Any]], loop: asyncio.AbstractEventLoop,
                 waiter: asyncio.Future[set[str]]) -> None:
@@ -245,7 +241,7 @@ class GroupCommitWriter:
         request through ``concurrent.futures`` (a lock, a condition and a self-pipe write each).
         """
         if self._closed:
-            error = RuntimeError("intake is shut down; the server is stopping, retry later")
+            error = RuntimeError(SHUT_DOWN)
             self._deliver([(_Pending(rows=rows, loop=loop, waiter=waiter), None, error)])
             return
         self._ensure_thread()
